@@ -1,0 +1,397 @@
+//! One room as one task: it owns the [`Room`], applies commands in order, stores updates
+//! before delivering anything that follows them, and unloads itself when idle.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::MissedTickBehavior;
+
+use super::command::{Command, Reply};
+use super::registry::{Registry, RoomHandle};
+use super::{Connection, FrameSink, Outbox, RoomsConfig, RoomsError};
+use crate::{Access, CloseCode, ConnId, NoteId, NoteStore, Output, Room, Snapshot, UserId};
+
+/// The writing half of one connection's outbox.
+struct Link {
+    frames: mpsc::Sender<Bytes>,
+    close: oneshot::Sender<CloseCode>,
+}
+
+/// Whether the task keeps running after an event. On `Stop`, queued requests are refused
+/// with the error, or (without one) dropped so their callers retry on a fresh room.
+enum Flow {
+    Continue,
+    Stop(Option<RoomsError>),
+}
+
+/// What wakes the task.
+enum Event {
+    Command(Command),
+    Leave(ConnId),
+    Tick,
+}
+
+pub(super) struct RoomTask<S> {
+    note: NoteId,
+    store: Arc<S>,
+    config: RoomsConfig,
+    registry: Registry,
+    handle: RoomHandle,
+    commands: mpsc::Receiver<Command>,
+    leaves: mpsc::UnboundedReceiver<ConnId>,
+}
+
+/// A loaded room and its bookkeeping.
+struct LiveRoom<S> {
+    task: RoomTask<S>,
+    room: Room,
+    links: HashMap<ConnId, Link>,
+    /// A command taken while batching frames, handled next.
+    stash: Option<Command>,
+    last_seq: u64,
+    /// Stored updates not yet folded into a snapshot.
+    unsnapshotted: u64,
+    last_store: Instant,
+    empty_since: Instant,
+}
+
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+impl<S: NoteStore> RoomTask<S> {
+    pub(super) fn new(
+        note: NoteId,
+        store: Arc<S>,
+        config: RoomsConfig,
+        registry: Registry,
+        handle: RoomHandle,
+        receivers: (mpsc::Receiver<Command>, mpsc::UnboundedReceiver<ConnId>),
+    ) -> Self {
+        RoomTask {
+            note,
+            store,
+            config,
+            registry,
+            handle,
+            commands: receivers.0,
+            leaves: receivers.1,
+        }
+    }
+
+    /// Loads the note, then serves it until it unloads.
+    pub(super) async fn run(self) {
+        match self.load().await {
+            Ok((room, last_seq, unsnapshotted)) => {
+                let started = now();
+                let live = LiveRoom {
+                    task: self,
+                    room,
+                    links: HashMap::new(),
+                    stash: None,
+                    last_seq,
+                    unsnapshotted,
+                    last_store: started,
+                    empty_since: started,
+                };
+                live.serve().await;
+            }
+            Err(error) => {
+                tracing::warn!(note = %self.note, %error, "could not load note room");
+                self.retire(Some(error)).await;
+            }
+        }
+    }
+
+    async fn load(&self) -> Result<(Room, u64, u64), RoomsError> {
+        let stored = self.store.load(&self.note).await?;
+        let last_seq = stored.updates.last().map_or(0, |(seq, _)| *seq);
+        let count = u64::try_from(stored.updates.len()).unwrap_or(u64::MAX);
+        let updates = stored.updates.iter().map(|(_, bytes)| bytes.as_slice());
+        let room = Room::load(
+            stored.snapshot.as_deref(),
+            updates,
+            self.config.limits.clone(),
+            now(),
+        )?;
+        Ok((room, last_seq, count))
+    }
+
+    /// Leaves the registry and answers whatever is still queued: with `error`, or by dropping
+    /// the reply so the caller retries on a fresh room.
+    async fn retire(mut self, error: Option<RoomsError>) {
+        self.registry.remove(&self.note, self.handle.generation);
+        self.commands.close();
+        while let Some(command) = self.commands.recv().await {
+            match &error {
+                Some(error) => command.refuse(error.clone()),
+                None => drop(command),
+            }
+        }
+    }
+}
+
+impl<S: NoteStore> LiveRoom<S> {
+    async fn serve(mut self) {
+        let mut ticker = tokio::time::interval(self.task.config.tick_interval);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let event = match self.stash.take() {
+                Some(command) => Event::Command(command),
+                None => tokio::select! {
+                    biased;
+                    Some(conn) = self.task.leaves.recv() => Event::Leave(conn),
+                    Some(command) = self.task.commands.recv() => Event::Command(command),
+                    _ = ticker.tick() => Event::Tick,
+                },
+            };
+            let flow = match event {
+                Event::Command(command) => self.on_command(command).await,
+                Event::Leave(conn) => self.on_leave(conn),
+                Event::Tick => self.on_tick().await,
+            };
+            if let Flow::Stop(error) = flow {
+                self.task.retire(error).await;
+                return;
+            }
+        }
+    }
+
+    async fn on_command(&mut self, command: Command) -> Flow {
+        match command {
+            Command::Connect {
+                user,
+                access,
+                reply,
+            } => {
+                self.on_connect(user, access, reply);
+                Flow::Continue
+            }
+            Command::Frame { conn, frame } => {
+                let outputs = self.receive_batch(conn, &frame);
+                self.flush(outputs, None).await
+            }
+            Command::ReplaceText { text, reply } => match self.room.replace_text(&text) {
+                Ok(outputs) => self.flush(outputs, Some(reply)).await,
+                Err(error) => {
+                    let _ = reply.send(Err(error.into()));
+                    Flow::Continue
+                }
+            },
+            Command::Text { reply } => {
+                let _ = reply.send(Ok(self.room.text()));
+                Flow::Continue
+            }
+            Command::SetAccess {
+                user,
+                access,
+                reply,
+            } => {
+                let outputs = self.room.set_access(&user, access, now());
+                self.deliver(outputs);
+                let _ = reply.send(Ok(()));
+                Flow::Continue
+            }
+            Command::Delete { reply } => {
+                let outputs = self.room.close_all(CloseCode::NoSuchNote, now());
+                self.deliver(outputs);
+                let _ = reply.send(Ok(()));
+                Flow::Stop(Some(RoomsError::NotFound))
+            }
+            Command::Shutdown { reply } => {
+                self.compact().await;
+                let outputs = self.room.close_all(CloseCode::RoomUnloading, now());
+                self.deliver(outputs);
+                let _ = reply.send(Ok(()));
+                Flow::Stop(Some(RoomsError::Unavailable))
+            }
+        }
+    }
+
+    fn on_connect(&mut self, user: UserId, access: Access, reply: Reply<Connection>) {
+        let (conn, outputs) = self.room.connect(user, access, now());
+        let (frames_tx, frames_rx) = mpsc::channel(self.task.config.outgoing_queue.max(1));
+        let (close_tx, close_rx) = oneshot::channel();
+        let link = Link {
+            frames: frames_tx,
+            close: close_tx,
+        };
+        self.links.insert(conn, link);
+        let handle = &self.task.handle;
+        let connection = Connection {
+            id: conn,
+            sink: FrameSink::new(conn, handle.commands.clone(), handle.leaves.clone()),
+            outbox: Outbox::new(frames_rx, close_rx),
+        };
+        // If the caller gave up, dropping the connection's sink reports the leave.
+        if reply.send(Ok(connection)).is_ok() {
+            self.deliver(outputs);
+        }
+    }
+
+    /// Handles this frame and any frames queued right behind it, so their updates are stored
+    /// in one append.
+    fn receive_batch(&mut self, conn: ConnId, frame: &[u8]) -> Vec<Output> {
+        let mut outputs = self.room.receive(conn, frame, now());
+        for _ in 1..self.task.config.max_batch {
+            match self.task.commands.try_recv() {
+                Ok(Command::Frame { conn, frame }) => {
+                    outputs.extend(self.room.receive(conn, &frame, now()));
+                }
+                Ok(other) => {
+                    self.stash = Some(other);
+                    break;
+                }
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+            }
+        }
+        outputs
+    }
+
+    fn on_leave(&mut self, conn: ConnId) -> Flow {
+        self.links.remove(&conn);
+        let outputs = self.room.disconnect(conn, now());
+        self.deliver(outputs);
+        self.track_occupancy();
+        Flow::Continue
+    }
+
+    async fn on_tick(&mut self) -> Flow {
+        let at = now();
+        let outputs = self.room.tick(at);
+        self.deliver(outputs);
+        let config = &self.task.config;
+        if self.unsnapshotted > 0 && at.duration_since(self.last_store) >= config.compact_when_idle
+        {
+            self.compact().await;
+        }
+        if self.room.connection_count() == 0
+            && at.duration_since(self.empty_since) >= self.task.config.unload_after
+        {
+            tracing::debug!(note = %self.task.note, "unloading idle note room");
+            self.compact().await;
+            return Flow::Stop(None);
+        }
+        Flow::Continue
+    }
+
+    /// The durability contract: store every update in `outputs` (one append), and only then
+    /// perform the sends and closes. `reply` is answered after the append.
+    async fn flush(&mut self, outputs: Vec<Output>, reply: Option<Reply<()>>) -> Flow {
+        let updates: Vec<Bytes> = outputs
+            .iter()
+            .filter_map(|output| match output {
+                Output::Persist(update) => Some(update.clone()),
+                _ => None,
+            })
+            .collect();
+        if !updates.is_empty() {
+            let text = self.room.text();
+            let appended = self.task.store.append(&self.task.note, &updates, &text);
+            match appended.await {
+                Ok(seq) => self.stored(seq, updates.len()),
+                Err(error) => return self.storage_failed(error.into(), reply).await,
+            }
+        }
+        self.deliver(outputs);
+        if let Some(reply) = reply {
+            let _ = reply.send(Ok(()));
+        }
+        if self.unsnapshotted >= self.task.config.compact_after_updates {
+            self.compact().await;
+        }
+        Flow::Continue
+    }
+
+    fn stored(&mut self, seq: u64, count: usize) {
+        self.last_seq = seq;
+        self.unsnapshotted += u64::try_from(count).unwrap_or(u64::MAX);
+        self.last_store = now();
+    }
+
+    /// The room holds edits the store does not: drop the room. Everyone reconnects (4502)
+    /// to a room reloaded from storage and resends their edits in sync step 2.
+    async fn storage_failed(&mut self, error: RoomsError, reply: Option<Reply<()>>) -> Flow {
+        tracing::error!(note = %self.task.note, %error, "storing a note update failed");
+        if let Some(reply) = reply {
+            let _ = reply.send(Err(error.clone()));
+        }
+        let outputs = self.room.close_all(CloseCode::StorageFailed, now());
+        self.deliver(outputs);
+        Flow::Stop(Some(error))
+    }
+
+    /// Performs sends and closes in order. A full queue closes that connection with 4500
+    /// instead of growing; the room's reaction (awareness removal) is delivered in turn.
+    fn deliver(&mut self, outputs: Vec<Output>) {
+        let mut queue: VecDeque<Output> = outputs.into();
+        while let Some(output) = queue.pop_front() {
+            match output {
+                // Stored by `flush`; close and leave outputs never carry updates.
+                Output::Persist(_) => {}
+                Output::Send { to, frame } => self.push(to, frame, &mut queue),
+                Output::Broadcast { to, frame } => {
+                    for conn in to {
+                        self.push(conn, frame.clone(), &mut queue);
+                    }
+                }
+                Output::Close { conn, code } => {
+                    if let Some(link) = self.links.remove(&conn) {
+                        let _ = link.close.send(code);
+                    }
+                }
+            }
+        }
+        self.track_occupancy();
+    }
+
+    fn push(&mut self, conn: ConnId, frame: Bytes, queue: &mut VecDeque<Output>) {
+        let Some(link) = self.links.get(&conn) else {
+            return;
+        };
+        match link.frames.try_send(frame) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                tracing::debug!(note = %self.task.note, %conn, "closing slow consumer");
+                queue.extend(
+                    self.room
+                        .close_connection(conn, CloseCode::SlowConsumer, now()),
+                );
+            }
+            Err(TrySendError::Closed(_)) => {
+                self.links.remove(&conn);
+                queue.extend(self.room.disconnect(conn, now()));
+            }
+        }
+    }
+
+    /// Keeps `empty_since` at the last moment the room had a connection.
+    fn track_occupancy(&mut self) {
+        if self.room.connection_count() > 0 {
+            self.empty_since = now();
+        }
+    }
+
+    /// Folds the stored updates into a snapshot. A failure leaves the log as it was, which
+    /// is still complete, so the room carries on.
+    async fn compact(&mut self) {
+        if self.unsnapshotted == 0 {
+            return;
+        }
+        let snapshot = Snapshot {
+            state: self.room.encode_state(),
+            through_seq: self.last_seq,
+            text: self.room.text(),
+        };
+        match self.task.store.compact(&self.task.note, snapshot).await {
+            Ok(()) => self.unsnapshotted = 0,
+            Err(error) => {
+                tracing::warn!(note = %self.task.note, %error, "compacting a note failed");
+            }
+        }
+    }
+}

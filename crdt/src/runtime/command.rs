@@ -1,0 +1,57 @@
+//! Messages into a room task.
+
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+use super::{Connection, RoomsError};
+use crate::{Access, ConnId, UserId};
+
+/// Replies to requests that wait for their result.
+pub(super) type Reply<T> = oneshot::Sender<Result<T, RoomsError>>;
+
+pub(super) enum Command {
+    Connect {
+        user: UserId,
+        access: Access,
+        reply: Reply<Connection>,
+    },
+    Frame {
+        conn: ConnId,
+        frame: Bytes,
+    },
+    ReplaceText {
+        text: String,
+        reply: Reply<()>,
+    },
+    Text {
+        reply: Reply<String>,
+    },
+    SetAccess {
+        user: UserId,
+        access: Option<Access>,
+        reply: Reply<()>,
+    },
+    /// Note deleted: close everyone with 4404 and unload without compacting.
+    Delete {
+        reply: Reply<()>,
+    },
+    /// Server stopping: compact, close everyone with 4501, unload.
+    Shutdown {
+        reply: Reply<()>,
+    },
+}
+
+impl Command {
+    /// Tells a request's caller the room cannot serve it; frames are simply dropped.
+    pub(super) fn refuse(self, error: RoomsError) {
+        match self {
+            Command::Connect { reply, .. } => drop(reply.send(Err(error))),
+            Command::ReplaceText { reply, .. } => drop(reply.send(Err(error))),
+            Command::Text { reply } => drop(reply.send(Err(error))),
+            Command::SetAccess { reply, .. }
+            | Command::Delete { reply }
+            | Command::Shutdown { reply } => drop(reply.send(Err(error))),
+            Command::Frame { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,436 @@
+//! The room runtime with the in-memory store: real tasks and channels, simulated time.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use crdt::{
+    Access, CloseCode, Connection, MemoryStore, NoteId, NoteStore, Outgoing, Rooms, RoomsConfig,
+    RoomsError, Snapshot, StoreError, StoredNote, UserId,
+};
+use support::{YClient, is_doc_update};
+use tokio::sync::Semaphore;
+use tokio::time::{sleep, timeout};
+
+/// A client connected through the runtime, answering the room like the npm provider.
+struct Remote {
+    client: YClient,
+    conn: Connection,
+}
+
+impl Remote {
+    async fn join<S: NoteStore>(
+        rooms: &Rooms<S>,
+        note: &NoteId,
+        user: &str,
+        access: Access,
+    ) -> Remote {
+        let conn = rooms
+            .connect(note, UserId::from(user), access)
+            .await
+            .expect("joins");
+        let mut remote = Remote {
+            client: YClient::new(),
+            conn,
+        };
+        for frame in remote.client.hello() {
+            remote.send(frame).await;
+        }
+        remote.pump_until(|c| c.synced).await;
+        remote
+    }
+
+    async fn send(&self, frame: Bytes) {
+        self.conn.sink.send(frame).await.expect("room alive");
+    }
+
+    async fn append(&mut self, chunk: &str) {
+        let frame = self.client.append(chunk);
+        self.send(frame).await;
+    }
+
+    /// The next thing the room wrote, if any within `within`.
+    async fn next(&mut self, within: Duration) -> Option<Outgoing> {
+        timeout(within, self.conn.outbox.recv()).await.ok()
+    }
+
+    /// Reads and answers frames until `done` holds; panics on close or after 5 s.
+    async fn pump_until(&mut self, done: impl Fn(&YClient) -> bool) {
+        while !done(&self.client) {
+            match self.next(Duration::from_secs(5)).await {
+                Some(Outgoing::Frame(frame)) => {
+                    for reply in self.client.handle(&frame) {
+                        self.send(reply).await;
+                    }
+                }
+                other => panic!("expected a frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// The close code the room sends next, skipping frames; panics after 5 s.
+    async fn closed_with(&mut self) -> CloseCode {
+        loop {
+            match self.next(Duration::from_secs(5)).await {
+                Some(Outgoing::Frame(_)) => continue,
+                Some(Outgoing::Close(code)) => return code,
+                None => panic!("not closed within 5 s"),
+            }
+        }
+    }
+}
+
+fn note_in(store: &MemoryStore, id: &str) -> NoteId {
+    let note = NoteId::from(id);
+    store.create_note(&note);
+    note
+}
+
+#[tokio::test(start_paused = true)]
+async fn clients_converge_and_rest_reads_the_text() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    let mut bob = Remote::join(&rooms, &note, "bob", Access::Write).await;
+
+    ann.append("hello").await;
+    bob.pump_until(|c| c.text() == "hello").await;
+    bob.append(" world").await;
+    ann.pump_until(|c| c.text() == "hello world").await;
+
+    assert_eq!(rooms.text(&note).await.unwrap(), "hello world");
+    assert_eq!(store.update_count(&note), 2);
+    // Each append carries the body as of its updates: the store's plain-text view agrees.
+    assert_eq!(store.text(&note).as_deref(), Some("hello world"));
+}
+
+/// A store whose appends wait for a permit, or fail when told to.
+#[derive(Clone)]
+struct GatedStore {
+    inner: MemoryStore,
+    permits: Arc<Semaphore>,
+    fail: Arc<AtomicBool>,
+    appends: Arc<AtomicUsize>,
+}
+
+impl NoteStore for GatedStore {
+    async fn load(&self, note: &NoteId) -> Result<StoredNote, StoreError> {
+        self.inner.load(note).await
+    }
+
+    async fn append(
+        &self,
+        note: &NoteId,
+        updates: &[Bytes],
+        text: &str,
+    ) -> Result<u64, StoreError> {
+        self.permits.acquire().await.expect("gate open").forget();
+        self.appends.fetch_add(1, Ordering::SeqCst);
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(StoreError::Backend("disk full".into()));
+        }
+        self.inner.append(note, updates, text).await
+    }
+
+    async fn compact(&self, note: &NoteId, snapshot: Snapshot) -> Result<(), StoreError> {
+        self.inner.compact(note, snapshot).await
+    }
+}
+
+fn gated() -> (GatedStore, NoteId) {
+    let inner = MemoryStore::new();
+    let note = note_in(&inner, "gated");
+    let store = GatedStore {
+        inner,
+        permits: Arc::new(Semaphore::new(0)),
+        fail: Arc::new(AtomicBool::new(false)),
+        appends: Arc::new(AtomicUsize::new(0)),
+    };
+    (store, note)
+}
+
+#[tokio::test(start_paused = true)]
+async fn updates_are_stored_before_anyone_receives_them() {
+    let (store, note) = gated();
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    let mut bob = Remote::join(&rooms, &note, "bob", Access::Write).await;
+
+    ann.append("durable").await;
+    assert_eq!(
+        bob.next(Duration::from_secs(2)).await,
+        None,
+        "relayed before stored"
+    );
+    assert_eq!(store.inner.update_count(&note), 0);
+
+    store.permits.add_permits(1);
+    let Some(Outgoing::Frame(frame)) = bob.next(Duration::from_secs(5)).await else {
+        panic!("update relayed once stored");
+    };
+    assert!(is_doc_update(&frame));
+    assert_eq!(store.inner.update_count(&note), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn frames_queued_together_are_stored_in_one_append() {
+    let (store, note) = gated();
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    let mut bob = Remote::join(&rooms, &note, "bob", Access::Write).await;
+
+    ann.append("a").await;
+    sleep(Duration::from_millis(10)).await; // the room now waits at the gate with "a"
+    for chunk in ["b", "c", "d", "e"] {
+        ann.append(chunk).await; // queue up behind it
+    }
+    store.permits.add_permits(10);
+    bob.pump_until(|c| c.text() == "abcde").await;
+    assert_eq!(store.appends.load(Ordering::SeqCst), 2);
+    assert_eq!(store.inner.update_count(&note), 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_store_closes_everyone_4502_and_relays_nothing() {
+    let (store, note) = gated();
+    store.permits.add_permits(100);
+    store.fail.store(true, Ordering::SeqCst);
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    let mut bob = Remote::join(&rooms, &note, "bob", Access::Write).await;
+
+    ann.append("lost?").await;
+    assert_eq!(ann.closed_with().await, CloseCode::StorageFailed);
+    assert_eq!(
+        bob.next(Duration::from_secs(5)).await,
+        Some(Outgoing::Close(CloseCode::StorageFailed))
+    );
+    assert_eq!(bob.client.text(), "");
+
+    // The client still holds its edit and resends it on reconnect.
+    store.fail.store(false, Ordering::SeqCst);
+    let retry = rooms
+        .connect(&note, UserId::from("ann"), Access::Write)
+        .await
+        .unwrap();
+    let mut ann = Remote {
+        client: ann.client,
+        conn: retry,
+    };
+    ann.client.synced = false;
+    for frame in ann.client.hello() {
+        ann.send(frame).await;
+    }
+    ann.pump_until(|c| c.synced).await;
+    assert_eq!(rooms.text(&note).await.unwrap(), "lost?");
+}
+
+#[tokio::test(start_paused = true)]
+async fn rest_replacement_reaches_connected_clients_and_loads_idle_notes() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let idle = note_in(&store, "n2");
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Read).await;
+
+    rooms
+        .replace_text(&note, "# From REST\n".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.update_count(&note),
+        1,
+        "stored before replace_text returns"
+    );
+    ann.pump_until(|c| c.text() == "# From REST\n").await;
+
+    rooms.replace_text(&idle, "cold".into()).await.unwrap();
+    assert_eq!(rooms.text(&idle).await.unwrap(), "cold");
+}
+
+#[tokio::test(start_paused = true)]
+async fn oversized_rest_replacement_is_refused() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let config = RoomsConfig {
+        limits: crdt::Limits {
+            max_document_bytes: 100,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let rooms = Rooms::new(store.clone(), config);
+    let result = rooms.replace_text(&note, "x".repeat(200)).await;
+    assert_eq!(result, Err(RoomsError::DocumentTooLarge { limit: 100 }));
+    assert_eq!(rooms.text(&note).await.unwrap(), "");
+}
+
+#[tokio::test(start_paused = true)]
+async fn update_log_is_compacted_after_n_updates() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let config = RoomsConfig {
+        compact_after_updates: 5,
+        ..Default::default()
+    };
+    let rooms = Rooms::new(store.clone(), config.clone());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    for i in 0..12 {
+        ann.append(&i.to_string()).await;
+        rooms.text(&note).await.unwrap(); // one update per append, not one batch
+    }
+    let text = rooms.text(&note).await.unwrap();
+    assert_eq!(text, "01234567891011");
+
+    let snapshot = store.snapshot(&note).expect("compacted");
+    assert_eq!(snapshot.through_seq, 10);
+    assert_eq!(snapshot.text, "0123456789");
+    assert_eq!(store.update_count(&note), 2);
+
+    let elsewhere = Rooms::new(store.clone(), config);
+    assert_eq!(elsewhere.text(&note).await.unwrap(), text);
+}
+
+#[tokio::test(start_paused = true)]
+async fn idle_room_unloads_and_reloads_with_its_text() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let config = RoomsConfig {
+        unload_after: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let rooms = Rooms::new(store.clone(), config);
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    ann.append("kept").await;
+    assert_eq!(rooms.text(&note).await.unwrap(), "kept");
+    drop(ann);
+
+    sleep(Duration::from_secs(3)).await;
+    assert_eq!(rooms.loaded_rooms(), 1, "not idle long enough");
+    sleep(Duration::from_secs(4)).await;
+    assert_eq!(rooms.loaded_rooms(), 0);
+    assert_eq!(store.update_count(&note), 0, "compacted on unload");
+    assert_eq!(store.snapshot(&note).unwrap().text, "kept");
+
+    let mut bob = Remote::join(&rooms, &note, "bob", Access::Read).await;
+    assert_eq!(bob.client.text(), "kept");
+    assert_eq!(rooms.loaded_rooms(), 1);
+    bob.pump_until(|c| c.synced).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_consumer_is_closed_4500_and_its_queue_stays_bounded() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let config = RoomsConfig {
+        outgoing_queue: 8,
+        ..Default::default()
+    };
+    let rooms = Rooms::new(store.clone(), config);
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    let slow = Remote::join(&rooms, &note, "sam", Access::Read).await;
+
+    for i in 0..40 {
+        ann.append(&format!("line {i}\n")).await;
+        rooms.text(&note).await.unwrap(); // let the room deliver before checking
+        assert!(
+            slow.conn.outbox.queued() <= 8,
+            "queue grew to {}",
+            slow.conn.outbox.queued()
+        );
+    }
+    let mut slow = slow;
+    assert_eq!(
+        slow.conn.outbox.recv().await,
+        Outgoing::Close(CloseCode::SlowConsumer)
+    );
+
+    // The room keeps serving everyone else.
+    let carl = Remote::join(&rooms, &note, "carl", Access::Read).await;
+    assert_eq!(carl.client.text(), rooms.text(&note).await.unwrap());
+    assert!(carl.client.text().ends_with("line 39\n"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn access_changes_apply_to_live_connections() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    let mut gus = Remote::join(&rooms, &note, "gus", Access::Write).await;
+    let mut hal = Remote::join(&rooms, &note, "hal", Access::Write).await;
+
+    rooms.set_access(&note, &UserId::from("gus"), None).await;
+    let revoked = gus.next(Duration::from_secs(1)).await;
+    assert_eq!(revoked, Some(Outgoing::Close(CloseCode::NoAccess)));
+
+    rooms
+        .set_access(&note, &UserId::from("hal"), Some(Access::Read))
+        .await;
+    hal.pump_until(|c| !c.denied.is_empty()).await;
+    hal.append("ignored").await;
+    ann.append("kept").await;
+    hal.pump_until(|c| c.text().contains("kept")).await;
+    assert_eq!(rooms.text(&note).await.unwrap(), "kept");
+    assert_eq!(ann.client.text(), "kept");
+}
+
+#[tokio::test(start_paused = true)]
+async fn deleted_note_closes_4404_and_cannot_be_joined() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+
+    store.delete_note(&note);
+    rooms.close_note(&note).await;
+    assert_eq!(ann.closed_with().await, CloseCode::NoSuchNote);
+    assert_eq!(rooms.loaded_rooms(), 0);
+
+    let refused = rooms
+        .connect(&note, UserId::from("ann"), Access::Write)
+        .await;
+    let error = refused.err().expect("refused");
+    assert_eq!(error, RoomsError::NotFound);
+    assert_eq!(error.close_code().code(), 4404);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_compacts_and_closes_4501() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    ann.append("saved").await;
+    assert_eq!(rooms.text(&note).await.unwrap(), "saved");
+
+    rooms.shutdown().await;
+    assert_eq!(ann.closed_with().await, CloseCode::RoomUnloading);
+    assert!(CloseCode::RoomUnloading.should_reconnect());
+    assert_eq!(store.snapshot(&note).unwrap().text, "saved");
+    let refused = rooms
+        .connect(&note, UserId::from("bob"), Access::Read)
+        .await;
+    assert_eq!(refused.err(), Some(RoomsError::Unavailable));
+}
+
+#[tokio::test(start_paused = true)]
+async fn loaded_rooms_are_capped() {
+    let store = MemoryStore::new();
+    let first = note_in(&store, "n1");
+    let second = note_in(&store, "n2");
+    let config = RoomsConfig {
+        max_loaded_rooms: 1,
+        unload_after: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let rooms = Rooms::new(store.clone(), config);
+    rooms.replace_text(&first, "one".into()).await.unwrap();
+    assert_eq!(rooms.text(&second).await, Err(RoomsError::Unavailable));
+    sleep(Duration::from_secs(7)).await; // the first room unloads when idle
+    assert_eq!(rooms.text(&second).await.unwrap(), "");
+}

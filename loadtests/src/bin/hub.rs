@@ -1,0 +1,304 @@
+//! Live-session hub load: one session, N participants on WebSockets, chat at a fixed
+//! rate; reports send → receive latency at every participant, and the server's CPU and
+//! memory.
+//!
+//! ```sh
+//! cargo build --release -p workbook -p loadtests
+//! target/release/hub --participants 1000 --rate 20 --seconds 30
+//! ```
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use loadtests::{Latencies, ProcessUsage, Server};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+#[derive(Parser)]
+struct Args {
+    /// The server binary to measure.
+    #[arg(long, default_value = "target/release/workbook")]
+    server_bin: PathBuf,
+    /// Admin URL of a PostgreSQL server; a fresh database is created. Default: SQLite.
+    #[arg(long)]
+    postgres: Option<String>,
+    /// Connected participants (the host included).
+    #[arg(long, default_value_t = 1000)]
+    participants: usize,
+    /// Chat messages per second, spread over the participants.
+    #[arg(long, default_value_t = 20)]
+    rate: u32,
+    /// Seconds of chat.
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+}
+
+const PASSWORD: &str = "load-test-password";
+/// Concurrent registrations / joins while setting up.
+const SETUP_CONCURRENCY: usize = 16;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.participants < 2 || args.rate == 0 {
+        bail!("need at least 2 participants and a rate above 0");
+    }
+    let server = Server::start(&args.server_bin, args.postgres.as_deref()).await?;
+    server.cli(
+        &[
+            "user",
+            "create",
+            "--email",
+            "host@load.test",
+            "--name",
+            "Host",
+            "--role",
+            "premium",
+        ],
+        &format!("{PASSWORD}\n"),
+    )?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let host = login(&http, &server.base, "host@load.test").await?;
+    let session = start_session(&http, &server.base, &host).await?;
+
+    let setup = Instant::now();
+    let mut tokens = vec![host];
+    tokens.extend(register(&http, &server.base, args.participants - 1).await?);
+    println!(
+        "registered {} accounts in {:.1} s",
+        tokens.len(),
+        setup.elapsed().as_secs_f64()
+    );
+    // Password hashing leaves allocator arenas behind: measure the hub against this.
+    let registered = ProcessUsage::read(server.pid).context("reading server usage")?;
+    let joined = Instant::now();
+    let sockets = connect_all(&http, &server.base, &session, tokens).await?;
+    println!(
+        "connected {} participants in {:.1} s",
+        sockets.len(),
+        joined.elapsed().as_secs_f64()
+    );
+    let idle = ProcessUsage::read(server.pid).context("reading server usage")?;
+
+    let epoch = Instant::now();
+    let total = args.rate as u64 * args.seconds;
+    let (writers, readers): (Vec<_>, Vec<_>) = sockets.into_iter().map(StreamExt::split).unzip();
+    let deadline = Duration::from_secs(args.seconds + 5);
+    let receivers: Vec<_> = readers
+        .into_iter()
+        .map(|reader| tokio::spawn(receive(reader, epoch, total, deadline)))
+        .collect();
+    let before = ProcessUsage::read(server.pid).context("reading server usage")?;
+    let client_before = ProcessUsage::read(std::process::id()).context("reading own usage")?;
+    let started = Instant::now();
+    send(writers, epoch, args.rate, total).await?;
+    let mut latencies = Latencies::new();
+    let mut missing = 0;
+    for receiver in receivers {
+        let (own, received) = receiver.await?;
+        latencies.merge(&own);
+        missing += total - received;
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let after = ProcessUsage::read(server.pid).context("reading server usage")?;
+    let client_after = ProcessUsage::read(std::process::id()).context("reading own usage")?;
+
+    let backend = if args.postgres.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!(
+        "\n# Hub: {} participants, {} msg/s for {} s, {backend}",
+        args.participants, args.rate, args.seconds
+    );
+    println!(
+        "delivery latency (send → receive, every participant): {}",
+        latencies.summary()
+    );
+    println!("deliveries missing: {missing}");
+    println!(
+        "load generator CPU (same machine): {:.0}% of one core",
+        (client_after.cpu_seconds - client_before.cpu_seconds) / wall * 100.0
+    );
+    println!(
+        "server CPU during chat: {:.0}% of one core; RSS after registering {:.0} MiB, with everyone connected {:.0} MiB, after chat {:.0} MiB",
+        (after.cpu_seconds - before.cpu_seconds) / wall * 100.0,
+        registered.rss_bytes as f64 / 1_048_576.0,
+        idle.rss_bytes as f64 / 1_048_576.0,
+        after.rss_bytes as f64 / 1_048_576.0,
+    );
+    Ok(())
+}
+
+async fn login(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
+    let body = json!({"email": email, "password": PASSWORD});
+    let response: Value = http
+        .post(format!("{base}/api/workbook/auth/login"))
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    token(&response)
+}
+
+fn token(response: &Value) -> anyhow::Result<String> {
+    Ok(response["token"].as_str().context("no token")?.to_owned())
+}
+
+async fn start_session(http: &reqwest::Client, base: &str, host: &str) -> anyhow::Result<String> {
+    let body = json!({"title": "Load", "scheduledStart": "2030-01-01T10:00:00Z"});
+    let session: Value = http
+        .post(format!("{base}/api/workbook/sessions"))
+        .bearer_auth(host)
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = session["id"].as_str().context("no session id")?.to_owned();
+    http.post(format!("{base}/api/workbook/sessions/{id}/start"))
+        .bearer_auth(host)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(id)
+}
+
+async fn register(http: &reqwest::Client, base: &str, count: usize) -> anyhow::Result<Vec<String>> {
+    futures_util::stream::iter(0..count)
+        .map(|n| async move {
+            let body = json!({"email": format!("p{n}@load.test"), "name": format!("P{n}"), "password": PASSWORD});
+            let response: Value = http
+                .post(format!("{base}/api/workbook/auth/register"))
+                .json(&body)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            token(&response)
+        })
+        .buffered(SETUP_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// Joins every account and waits for each welcome.
+async fn connect_all(
+    http: &reqwest::Client,
+    base: &str,
+    session: &str,
+    tokens: Vec<String>,
+) -> anyhow::Result<Vec<Socket>> {
+    futures_util::stream::iter(tokens)
+        .map(|token| async move {
+            let joined: Value = http
+                .post(format!("{base}/api/workbook/sessions/{session}/join"))
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let url = format!(
+                "{}?ticket={}",
+                joined["hubUrl"].as_str().context("hubUrl")?,
+                joined["ticket"].as_str().context("ticket")?
+            );
+            let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) if text.contains(r#""type":"welcome""#) => Ok(socket),
+                other => bail!("expected a welcome, got {other:?}"),
+            }
+        })
+        .buffered(SETUP_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// Sends `total` chat messages at `rate`/s, round-robin over the participants; each
+/// text carries its send time (µs since `epoch`).
+async fn send(
+    mut writers: Vec<SplitSink<Socket, Message>>,
+    epoch: Instant,
+    rate: u32,
+    total: u64,
+) -> anyhow::Result<()> {
+    let mut tick = tokio::time::interval(Duration::from_secs(1) / rate);
+    let count = writers.len();
+    for n in 0..total {
+        tick.tick().await;
+        let sent = epoch.elapsed().as_micros();
+        let message = json!({"type": "chat.send", "text": format!("t{sent}")}).to_string();
+        writers[n as usize % count]
+            .send(Message::text(message))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records the latency of every chat message this participant receives, until all
+/// `total` arrived or the deadline passes; drains everything else.
+async fn receive(
+    mut reader: SplitStream<Socket>,
+    epoch: Instant,
+    total: u64,
+    deadline: Duration,
+) -> (Latencies, u64) {
+    let mut latencies = Latencies::new();
+    let mut received = 0;
+    let end = tokio::time::Instant::now() + deadline;
+    while received < total {
+        let Ok(Some(Ok(message))) = tokio::time::timeout_at(end, reader.next()).await else {
+            break;
+        };
+        let Message::Text(text) = message else {
+            continue;
+        };
+        if let Some(sent) = sent_micros(&text) {
+            let now = epoch.elapsed().as_micros();
+            latencies.record(Duration::from_micros(now.saturating_sub(sent) as u64));
+            received += 1;
+        }
+    }
+    (latencies, received)
+}
+
+/// The send time in a `chat.posted` event frame, without parsing the whole JSON.
+fn sent_micros(text: &str) -> Option<u128> {
+    if !text.contains(r#""kind":"chat.posted""#) {
+        return None;
+    }
+    let start = text.find(r#""text":"t"#)? + r#""text":"t"#.len();
+    let digits = &text[start..];
+    let end = digits.find('"')?;
+    digits[..end].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_send_time_is_read_from_a_chat_event() {
+        let frame = r#"{"type":"event","seq":9,"event":{"kind":"chat.posted","message":"m","from":"p","text":"t12345"}}"#;
+        assert_eq!(super::sent_micros(frame), Some(12345));
+        assert_eq!(super::sent_micros(r#"{"type":"ack","ref":1}"#), None);
+    }
+}

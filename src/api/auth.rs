@@ -1,0 +1,320 @@
+//! `/api/workbook/auth/*`: register, login, refresh, logout, me.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::extract::{ACCESS_COOKIE, CurrentUser, REFRESH_COOKIE, cookie};
+use crate::auth::password;
+use crate::auth::roles::Role;
+use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
+use crate::db::{self, is_unique_violation, users::User};
+use crate::error::{ApiError, ApiResult, ErrorBody, Validator};
+use crate::http::extract::{ApiJson, parse_json};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// At most 255 characters; compared case-insensitively.
+    pub email: String,
+    /// 1 to 255 characters.
+    pub name: String,
+    /// 8 to 128 characters.
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshRequest {
+    /// The refresh token; may instead come from the HTTP-only refresh cookie.
+    pub refresh_token: Option<String>,
+}
+
+/// Tokens issued on register, login and refresh.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthResponse {
+    pub success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    /// Access JWT for `Authorization: Bearer`.
+    pub token: String,
+    pub refresh_token: String,
+    /// Seconds until `token` expires.
+    pub expires_in: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    pub user: User,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SuccessResponse {
+    pub success: bool,
+}
+
+const MAX_PASSWORD: usize = 128;
+
+fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn looks_like_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// Creates an account with the `user` role and signs it in.
+#[utoipa::path(post, path = "/api/workbook/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = AuthResponse),
+        (status = 409, description = "email already registered", body = ErrorBody),
+        (status = 422, description = "invalid fields", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody),
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> ApiResult<Response> {
+    let email = normalize_email(&req.email);
+    Validator::new()
+        .line(&email, "email", 3, 255)
+        .check(
+            looks_like_email(&email),
+            "email",
+            "must be a valid email address of at most 255 characters",
+        )
+        .line(req.name.trim(), "name", 1, 255)
+        .length(&req.password, "password", 8, MAX_PASSWORD)
+        .finish()?;
+    let hash = password::hash(req.password).await?;
+    let user = db::users::insert(&state.db, &email, req.name.trim(), &hash, Role::User)
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err) {
+                ApiError::conflict("email_taken", "an account with this email already exists")
+            } else {
+                err.into()
+            }
+        })?;
+    let response = sign_in(&state, user, uuid::Uuid::new_v4()).await?;
+    Ok((StatusCode::CREATED, response).into_response())
+}
+
+/// Exchanges email and password for tokens.
+#[utoipa::path(post, path = "/api/workbook/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = AuthResponse),
+        (status = 401, description = "wrong email or password", body = ErrorBody),
+        (status = 422, description = "invalid fields", body = ErrorBody),
+        (status = 429, description = "rate limited", body = ErrorBody),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    Validator::new()
+        .length(&req.email, "email", 1, 255)
+        .length(&req.password, "password", 1, MAX_PASSWORD)
+        .finish()?;
+    let found = db::users::find_by_email(&state.db, &normalize_email(&req.email)).await?;
+    // Verify against a dummy hash for unknown emails so both paths cost the same.
+    let stored = found
+        .as_ref()
+        .map_or_else(|| password::dummy_hash().to_owned(), |(_, h)| h.clone());
+    let matches = password::verify(req.password, stored).await?;
+    match found {
+        Some((user, _)) if matches => sign_in(&state, user, uuid::Uuid::new_v4()).await,
+        _ => Err(ApiError::unauthorized("invalid email or password")),
+    }
+}
+
+/// Rotates a refresh token. Presenting one that was already used revokes its whole family.
+#[utoipa::path(post, path = "/api/workbook/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = AuthResponse),
+        (status = 401, description = "unknown, expired, revoked or reused token", body = ErrorBody),
+    ))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let presented = presented_refresh_token(&headers, &body)?
+        .ok_or_else(|| ApiError::unauthorized("missing refresh token"))?;
+    let invalid = || ApiError::unauthorized("invalid refresh token");
+    let token = db::refresh_tokens::find_by_hash(&state.db, &hash_refresh_token(&presented))
+        .await?
+        .ok_or_else(invalid)?;
+    if token.revoked_at.is_some() || token.expires_at <= Utc::now() {
+        return Err(invalid());
+    }
+    if token.rotated_at.is_some() {
+        return Err(reuse_detected(&state, token.family_id).await);
+    }
+    let user = db::users::find_by_id(&state.db, token.user_id)
+        .await?
+        .ok_or_else(invalid)?;
+    let (new_token, new_hash) = new_refresh_token();
+    let expires = Utc::now() + state.config.refresh_ttl();
+    if !db::refresh_tokens::rotate(&state.db, &token, &new_hash, expires).await? {
+        return Err(reuse_detected(&state, token.family_id).await);
+    }
+    let access = state.keys.issue_access(user.id, &user.email, user.role);
+    Ok(tokens_response(&state, None, access, new_token))
+}
+
+async fn reuse_detected(state: &AppState, family_id: uuid::Uuid) -> ApiError {
+    tracing::warn!(%family_id, "refresh token reuse detected; revoking the token family");
+    if let Err(err) = db::refresh_tokens::revoke_family(&state.db, family_id).await {
+        return err.into();
+    }
+    ApiError::unauthorized("refresh token was already used; all sessions of this login are revoked")
+}
+
+/// Revokes the presented refresh token's family and clears the auth cookies.
+#[utoipa::path(post, path = "/api/workbook/auth/logout", tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 200, body = SuccessResponse)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    if let Some(presented) = presented_refresh_token(&headers, &body)? {
+        let found =
+            db::refresh_tokens::find_by_hash(&state.db, &hash_refresh_token(&presented)).await?;
+        if let Some(token) = found {
+            db::refresh_tokens::revoke_family(&state.db, token.family_id).await?;
+        }
+    }
+    let mut response = axum::Json(SuccessResponse { success: true }).into_response();
+    for name in [ACCESS_COOKIE, REFRESH_COOKIE] {
+        let path = cookie_path(name);
+        let clear = format!("{name}=; HttpOnly; SameSite=Strict; Path={path}; Max-Age=0");
+        append_cookie(&mut response, &clear);
+    }
+    Ok(response)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/workbook/auth/me", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = MeResponse),
+        (status = 401, description = "missing, invalid or expired token", body = ErrorBody),
+    ))]
+pub async fn me(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+) -> ApiResult<axum::Json<MeResponse>> {
+    let user = db::users::find_by_id(&state.db, caller.id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    Ok(axum::Json(MeResponse { user }))
+}
+
+/// The refresh token from the (optional) JSON body, else from the refresh cookie.
+fn presented_refresh_token(headers: &HeaderMap, body: &[u8]) -> ApiResult<Option<String>> {
+    let from_body = if body.is_empty() {
+        None
+    } else {
+        parse_json::<RefreshRequest>(body)?.refresh_token
+    };
+    Ok(from_body
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+        .or_else(|| cookie(headers, REFRESH_COOKIE).map(str::to_owned)))
+}
+
+/// Starts a new token family for `user` and answers with both tokens.
+async fn sign_in(state: &AppState, user: User, family_id: uuid::Uuid) -> ApiResult<Response> {
+    let (refresh_token, hash) = new_refresh_token();
+    let expires = Utc::now() + state.config.refresh_ttl();
+    db::refresh_tokens::insert(&state.db, user.id, family_id, &hash, expires).await?;
+    let access = state.keys.issue_access(user.id, &user.email, user.role);
+    Ok(tokens_response(state, Some(user), access, refresh_token))
+}
+
+fn tokens_response(
+    state: &AppState,
+    user: Option<User>,
+    access: String,
+    refresh_token: String,
+) -> Response {
+    let auth = &state.config.auth;
+    let secure = if auth.secure_cookies { "; Secure" } else { "" };
+    let access_cookie = format!(
+        "{ACCESS_COOKIE}={access}; HttpOnly; SameSite=Strict; Path={}; Max-Age={}{secure}",
+        cookie_path(ACCESS_COOKIE),
+        auth.access_ttl_secs
+    );
+    let refresh_cookie = format!(
+        "{REFRESH_COOKIE}={refresh_token}; HttpOnly; SameSite=Strict; Path={}; Max-Age={}{secure}",
+        cookie_path(REFRESH_COOKIE),
+        auth.refresh_ttl_secs
+    );
+    let mut response = axum::Json(AuthResponse {
+        success: true,
+        user,
+        token: access,
+        refresh_token,
+        expires_in: auth.access_ttl_secs,
+    })
+    .into_response();
+    append_cookie(&mut response, &access_cookie);
+    append_cookie(&mut response, &refresh_cookie);
+    response
+}
+
+/// The refresh cookie is only ever sent to the auth routes.
+fn cookie_path(name: &str) -> &'static str {
+    if name == REFRESH_COOKIE {
+        "/api/workbook/auth"
+    } else {
+        "/"
+    }
+}
+
+fn append_cookie(response: &mut Response, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked_loosely_but_sanely() {
+        for ok in ["a@b.co", "first.last+tag@example.org"] {
+            assert!(looks_like_email(ok), "{ok}");
+        }
+        for bad in ["", "plain", "@b.co", "a@b", "a@.b", "a b@c.de", "a@b.c."] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Note exports: one note or all of mine, as Markdown, JSON or PDF.
+
+use axum::extract::State;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::notes::visible_note;
+use crate::auth::extract::CurrentUser;
+use crate::db::{self, notes::Note};
+use crate::error::{ApiResult, ErrorBody};
+use crate::export::{self, Format};
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `md`, `json` or `pdf`.
+    pub format: Format,
+}
+
+/// One note I can read, as a file.
+#[utoipa::path(get, path = "/api/workbook/notes/{id}/export", tag = "notes",
+    params(("id" = Uuid, Path), ExportQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the file", content(
+            (String = "text/markdown"), (Vec<Note> = "application/json"),
+            (Vec<u8> = "application/pdf"))),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn one(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    let note = visible_note(&state, id, &caller).await?;
+    let title = note.title.clone();
+    Ok(file(&title, query.format, &[note]))
+}
+
+/// All notes I own, as one file.
+#[utoipa::path(get, path = "/api/workbook/notes/export", tag = "notes",
+    params(ExportQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the file", content(
+            (String = "text/markdown"), (Vec<Note> = "application/json"),
+            (Vec<u8> = "application/pdf"))),
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+    ))]
+pub async fn all(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    let notes = db::notes::all_owned(&state.db, caller.id).await?;
+    Ok(file("notes", query.format, &notes))
+}
+
+fn file(title: &str, format: Format, notes: &[Note]) -> Response {
+    let body = match format {
+        Format::Md => export::markdown(notes).into_bytes(),
+        Format::Json => export::json(notes),
+        Format::Pdf => export::pdf(title, notes),
+    };
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        export::file_name(title, format)
+    );
+    (
+        [
+            (CONTENT_TYPE, format.content_type().to_owned()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
+}

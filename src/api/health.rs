@@ -1,0 +1,105 @@
+//! `GET /api/health` and `GET /metrics`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `healthy` when every check is `ok`; `degraded` (still 200) when only the
+    /// transcription engine is not ready; `unhealthy` (503) when the database or the data
+    /// directory fails.
+    pub status: &'static str,
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+    pub checks: BTreeMap<&'static str, Check>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Check {
+    /// `ok` or `error`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Check {
+    fn from_result(result: Result<(), String>) -> Self {
+        match result {
+            Ok(()) => Check {
+                status: "ok",
+                message: None,
+            },
+            Err(message) => Check {
+                status: "error",
+                message: Some(message),
+            },
+        }
+    }
+}
+
+/// Reports the database, the data directory and the transcription engine; 503 when the
+/// database or the data directory fails.
+#[utoipa::path(get, path = "/api/health", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let mut checks = BTreeMap::new();
+    checks.insert("database", Check::from_result(check_database(&state).await));
+    checks.insert("dataDir", Check::from_result(check_data_dir(&state).await));
+    checks.insert(
+        "transcription",
+        Check::from_result(state.transcription.readiness().await),
+    );
+    // The node can serve without the transcription engine (jobs wait or fail with the
+    // reason), so a missing engine degrades it rather than taking it out of rotation.
+    let failing = |name: &str| checks.get(name).is_some_and(|c| c.status != "ok");
+    let (status, word) = if failing("database") || failing("dataDir") {
+        (StatusCode::SERVICE_UNAVAILABLE, "unhealthy")
+    } else if failing("transcription") {
+        (StatusCode::OK, "degraded")
+    } else {
+        (StatusCode::OK, "healthy")
+    };
+    let body = Health {
+        status: word,
+        timestamp: chrono::Utc::now(),
+        checks,
+    };
+    (status, Json(body))
+}
+
+async fn check_database(state: &AppState) -> Result<(), String> {
+    match tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => Err(err.to_string()),
+        Err(_) => Err("timed out after 2 s".into()),
+    }
+}
+
+/// Writes and removes a probe file: the directory exists, is writable and has room.
+async fn check_data_dir(state: &AppState) -> Result<(), String> {
+    let probe = state.config.storage.data_dir.join(".health-probe");
+    tokio::fs::write(&probe, b"ok")
+        .await
+        .map_err(|e| format!("{}: {e}", state.config.storage.data_dir.display()))?;
+    tokio::fs::remove_file(&probe)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Prometheus text exposition of every metric.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,106 @@
+//! Moves bytes between one WebSocket and its note room, then closes with the room's code.
+//!
+//! One loop reads the socket and writes the room's outbox: a client that stops reading
+//! blocks the write, its bounded outbox fills, and the room closes it with 4500 instead of
+//! buffering without end.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use crdt::{CloseCode, Connection, Outgoing};
+
+use super::notes_ws::Admission;
+use crate::state::NoteRooms;
+
+/// A write the client has not taken for this long means it is gone, not slow.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// After our close frame, how long to wait for the client's reply. Dropping a socket with
+/// unread input resets it, and the client would see 1006 instead of our code.
+const CLOSE_DRAIN: Duration = Duration::from_secs(2);
+
+/// Serves one admitted (or refused) WebSocket until either side ends it.
+pub async fn serve(
+    mut socket: WebSocket,
+    rooms: NoteRooms,
+    admission: Result<Admission, CloseCode>,
+) {
+    let code = match admission {
+        Err(code) => Some(code),
+        Ok(admission) => {
+            match rooms
+                .connect(&admission.note, admission.user, admission.access)
+                .await
+            {
+                Ok(connection) => relay(&mut socket, connection).await,
+                Err(error) => Some(error.close_code()),
+            }
+        }
+    };
+    if let Some(code) = code {
+        close(socket, code).await;
+    }
+}
+
+/// Relays until the room closes the connection (its code) or the client goes (`None`).
+/// Returning drops the room's sink, which tells the room the client left.
+async fn relay(socket: &mut WebSocket, connection: Connection) -> Option<CloseCode> {
+    let Connection {
+        sink, mut outbox, ..
+    } = connection;
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming? {
+                Ok(Message::Binary(frame)) => {
+                    if sink.send(frame).await.is_err() {
+                        return Some(CloseCode::RoomUnloading);
+                    }
+                }
+                // The protocol is binary only.
+                Ok(Message::Text(_)) => return Some(CloseCode::BadMessage),
+                Ok(Message::Ping(_) | Message::Pong(_)) => {}
+                Ok(Message::Close(_)) => return None,
+                Err(error) => return read_error(error),
+            },
+            outgoing = outbox.recv() => match outgoing {
+                Outgoing::Frame(frame) => {
+                    let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Binary(frame)));
+                    if !matches!(sent.await, Ok(Ok(()))) {
+                        return None;
+                    }
+                }
+                Outgoing::Close(code) => return Some(code),
+            },
+        }
+    }
+}
+
+/// A message over the size limit is the client's to fix (4413, so it stops resending it);
+/// any other read error means the socket is gone.
+fn read_error(error: axum::Error) -> Option<CloseCode> {
+    match error.into_inner().downcast_ref::<tungstenite::Error>() {
+        Some(tungstenite::Error::Capacity(_)) => Some(CloseCode::TooLarge),
+        _ => None,
+    }
+}
+
+/// Sends the close frame, then reads until the client answers or [`CLOSE_DRAIN`] passes.
+/// The close frame waits behind what the socket already holds, so a slow consumer that
+/// catches up within [`SEND_TIMEOUT`] still learns its code (4500) and reconnects.
+async fn close(mut socket: WebSocket, code: CloseCode) {
+    let frame = CloseFrame {
+        code: code.code(),
+        reason: code.reason().into(),
+    };
+    let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame))));
+    if !matches!(sent.await, Ok(Ok(()))) {
+        return;
+    }
+    let drained = tokio::time::timeout(CLOSE_DRAIN, async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    });
+    let _ = drained.await;
+}

@@ -1,0 +1,122 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations and served at
+//! `/api/openapi.json`.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use super::{
+    account, admin, audio, auth, export, health, modules, notes, notes_ws, progress, search,
+    session_exports, session_join, sessions, shares, transcriptions,
+};
+use crate::error::{ErrorBody, ErrorDetail, FieldError};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Workbook API", description = "Self-hosted server for live workshops."),
+    paths(
+        health::health, health::metrics,
+        auth::register, auth::login, auth::refresh, auth::logout, auth::me,
+        admin::list_users, admin::set_role,
+        modules::list, modules::get, modules::create, modules::update, modules::delete,
+        modules::reorder,
+        progress::report, progress::mine, progress::stats,
+        notes::list, notes::create, notes::get, notes::update, notes::delete,
+        notes_ws::connect,
+        export::one, export::all,
+        shares::list, shares::share, shares::revoke,
+        search::search,
+        account::export, account::delete,
+        audio::upload, audio::list, audio::get, audio::file, audio::delete,
+        transcriptions::transcribe, transcriptions::cancel,
+        sessions::schedule, sessions::list, sessions::get, sessions::update,
+        sessions::start, sessions::end,
+        session_join::join, session_join::websocket,
+        session_exports::export, session_exports::attendance_report,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, FieldError, crate::export::Format,
+        super::sessions::StatusFilter)),
+    modifiers(&BearerAuth, &CommonErrors),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Adds the errors any route of a kind can answer, so each handler documents only its own:
+/// 401 where a token is required, 400/413/415/422 where a JSON body is read, 422 for path
+/// and query parameters that do not parse, 429 under the rate-limited `/api/workbook`.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                add_common_errors(path, operation);
+            }
+        }
+    }
+}
+
+fn add_common_errors(path: &str, operation: &mut Operation) {
+    let mut codes: Vec<(&str, &str)> = Vec::new();
+    if path.starts_with("/api/workbook") {
+        codes.push(("429", "rate limited; see Retry-After"));
+    }
+    if operation.security.is_some() {
+        codes.push(("401", "missing, invalid or expired token"));
+    }
+    if operation.request_body.is_some() {
+        codes.extend([
+            ("400", "malformed JSON"),
+            ("413", "body too large"),
+            ("415", "not application/json"),
+            ("422", "invalid fields"),
+        ]);
+    }
+    if operation.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+        codes.push(("422", "invalid path or query parameter"));
+    }
+    for (code, description) in codes {
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        operation
+            .responses
+            .responses
+            .entry(code.to_owned())
+            .or_insert(response.into());
+    }
+}
+
+pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}

@@ -1,0 +1,95 @@
+//! What a session leaves behind: the minutes (`.../export`) and attendance with
+//! engagement (`.../attendance`), both computed from the stored event log. Host and
+//! cohosts only; available during and after the session.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use signaling::export::{Minutes, attendance, attendance_csv};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::sessions::load_moderated;
+use crate::auth::extract::CurrentUser;
+use crate::db;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+
+/// Leaving for less than this and coming back counts as one attendance interval.
+const RECONNECT_MERGE_SECS: i64 = 60;
+
+#[derive(Deserialize, Clone, Copy, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    #[default]
+    Json,
+    Md,
+    Csv,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `json` (default), `md` or `csv`.
+    #[param(value_type = Option<String>)]
+    pub format: Option<ExportFormat>,
+}
+
+/// The minutes: participants, public chat, polls with results, questions, hands.
+/// Never direct messages, deleted messages, voters or anonymous askers.
+#[utoipa::path(get, path = "/api/workbook/sessions/{id}/export", tag = "sessions",
+    params(("id" = Uuid, Path), ExportQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "the minutes: JSON, Markdown (`text/markdown`) or CSV (`text/csv`)", body = Object),
+        (status = 403, description = "not the host or a cohost", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn export(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    load_moderated(&state, &caller, id).await?;
+    let events = db::session_events::all(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?;
+    let minutes = Minutes::from_events(&events);
+    Ok(match query.format.unwrap_or_default() {
+        ExportFormat::Json => typed("application/json", minutes.to_json()),
+        ExportFormat::Md => typed("text/markdown; charset=utf-8", minutes.to_markdown()),
+        ExportFormat::Csv => typed("text/csv; charset=utf-8", minutes.to_csv()),
+    })
+}
+
+/// Per participant: attendance intervals (reconnects within 60 s merged), total time,
+/// and engagement (chat messages, named votes, named questions, hands).
+#[utoipa::path(get, path = "/api/workbook/sessions/{id}/attendance", tag = "sessions",
+    params(("id" = Uuid, Path), ExportQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{\"participants\": [...]}`, or CSV (`text/csv`)", body = Object),
+        (status = 403, description = "not the host or a cohost", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ))]
+pub async fn attendance_report(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    load_moderated(&state, &caller, id).await?;
+    let events = db::session_events::all(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?;
+    let records = attendance(&events, chrono::Duration::seconds(RECONNECT_MERGE_SECS));
+    Ok(match query.format.unwrap_or_default() {
+        ExportFormat::Csv => typed("text/csv; charset=utf-8", attendance_csv(&records)),
+        _ => axum::Json(serde_json::json!({ "participants": records })).into_response(),
+    })
+}
+
+fn typed(content_type: &'static str, body: String) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}

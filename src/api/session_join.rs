@@ -1,0 +1,232 @@
+//! Joining a live session: `POST .../join` issues a single-use ticket, and
+//! `GET .../ws?ticket=` turns it into a hub WebSocket.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use signaling::{CapabilitySet, ParticipantId, ParticipantInfo, SessionRole, capabilities_for};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::sessions::{ended, load};
+use crate::auth::extract::CurrentUser;
+use crate::db::sessions::{LiveSession, SessionStatus};
+use crate::db::{self, session_participants, session_tickets};
+use crate::error::{ApiError, ApiResult, ErrorBody, Validator};
+use crate::http::extract::{ApiPath, ApiQuery, ApiWebSocket};
+use crate::hub::ticket::{self, TicketClaims, TicketError};
+use crate::hub::{connection, roles};
+use crate::state::AppState;
+
+const NAME_MAX: usize = 100;
+/// Larger than the hub's own frame cap (16 KiB), so an oversized frame gets the hub's
+/// `too_large` error frame instead of a dropped connection.
+const MAX_WS_MESSAGE: usize = 64 * 1024;
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct JoinRequest {
+    /// Shown to the others; 1 to 100 characters, one line. Default: the account name.
+    pub display_name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JoinedParticipant {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinResponse {
+    pub session: LiveSession,
+    pub participant: JoinedParticipant,
+    /// `host`, `cohost`, `presenter`, `participant` or `viewer`.
+    #[schema(value_type = String)]
+    pub role: SessionRole,
+    /// What the hub lets this participant do, e.g. `["subscribe", "chat", "vote"]`.
+    #[schema(value_type = Vec<String>)]
+    pub capabilities: CapabilitySet,
+    /// Single use, short-lived: pass it as `?ticket=` to `hubUrl`.
+    pub ticket: String,
+    pub ticket_expires_at: DateTime<Utc>,
+    /// `ws(s)://host/api/workbook/sessions/{id}/ws`.
+    pub hub_url: String,
+    /// The media server (SFU) URL; `null` until the SFU exists.
+    pub media_url: Option<String>,
+    /// STUN/TURN servers for WebRTC; empty until the SFU exists.
+    pub ice_servers: Vec<serde_json::Value>,
+}
+
+/// Issues a join ticket for a live session.
+#[utoipa::path(post, path = "/api/workbook/sessions/{id}/join", tag = "sessions",
+    params(("id" = Uuid, Path)), request_body(content = JoinRequest, description = "optional"), security(("bearer" = [])),
+    responses(
+        (status = 200, body = JoinResponse),
+        (status = 403, description = "`banned` from this session", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`session_not_live` (not started) or `session_ended`", body = ErrorBody),
+    ))]
+pub async fn join(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<JoinResponse>> {
+    let request = join_request(&body)?;
+    let session = load(&state, id).await?;
+    match session.status {
+        SessionStatus::Scheduled => {
+            return Err(ApiError::conflict(
+                "session_not_live",
+                "the session has not started",
+            ));
+        }
+        SessionStatus::Ended => return Err(ended()),
+        SessionStatus::Live => {}
+    }
+    let standing = session_participants::find(&state.db, id, caller.id).await?;
+    if standing.as_ref().is_some_and(|s| s.banned) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "banned",
+            "you were banned from this session",
+        ));
+    }
+    let name = display_name(&state, &caller, request.display_name).await?;
+    let role = roles::joining_role(
+        &session,
+        caller.id,
+        caller.role,
+        standing.as_ref().and_then(|s| s.role.as_deref()),
+    );
+    let account = roles::account(caller.role);
+    let info = ParticipantInfo {
+        participant: ParticipantId(caller.id),
+        name: name.clone(),
+        account,
+        role,
+        capabilities: capabilities_for(account, role),
+        hidden: false,
+    };
+    let claims = TicketClaims::new(
+        id,
+        &info,
+        &state.keys.issuer,
+        state.config.auth.ticket_ttl_secs,
+    );
+    Ok(Json(JoinResponse {
+        hub_url: hub_url(&state, &headers, id),
+        participant: JoinedParticipant {
+            id: caller.id,
+            name,
+        },
+        role,
+        capabilities: info.capabilities,
+        ticket: ticket::issue(&state.keys, &claims),
+        ticket_expires_at: claims.expires_at(),
+        session,
+        media_url: None,
+        ice_servers: Vec::new(),
+    }))
+}
+
+/// The body is optional: empty means the defaults.
+fn join_request(body: &[u8]) -> ApiResult<JoinRequest> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(JoinRequest::default());
+    }
+    serde_json::from_slice(body).map_err(|err| ApiError::invalid_field("body", err.to_string()))
+}
+
+async fn display_name(
+    state: &AppState,
+    caller: &CurrentUser,
+    requested: Option<String>,
+) -> ApiResult<String> {
+    let name = match requested {
+        Some(name) => name.trim().to_owned(),
+        None => {
+            db::users::find_by_id(&state.db, caller.id)
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?
+                .name
+        }
+    };
+    Validator::new()
+        .length(&name, "displayName", 1, NAME_MAX)
+        .check(
+            !name.chars().any(char::is_control),
+            "displayName",
+            "must be one line without control characters",
+        )
+        .finish()?;
+    Ok(name)
+}
+
+/// The public URL when configured, else the address the client used.
+fn hub_url(state: &AppState, headers: &HeaderMap, id: Uuid) -> String {
+    let path = format!("/api/workbook/sessions/{id}/ws");
+    let public = state.config.server.public_url.trim_end_matches('/');
+    if let Some(rest) = public.strip_prefix("https://") {
+        return format!("wss://{rest}{path}");
+    }
+    if let Some(rest) = public.strip_prefix("http://") {
+        return format!("ws://{rest}{path}");
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("ws://{host}{path}")
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HubQuery {
+    /// The join ticket from `POST .../join`.
+    pub ticket: String,
+    /// The last event seq this client saw (reconnect): the missed events follow the welcome.
+    pub last_seq: Option<u64>,
+}
+
+/// The hub WebSocket (see `docs/HUB_PROTOCOL.md`). The ticket is checked before the
+/// upgrade, so a refused ticket is an HTTP error.
+#[utoipa::path(get, path = "/api/workbook/sessions/{id}/ws", tag = "sessions",
+    params(("id" = Uuid, Path), HubQuery),
+    responses(
+        (status = 101, description = "switching to the hub protocol"),
+        (status = 401, description = "`invalid_ticket` (bad, expired) or `ticket_used`", body = ErrorBody),
+        (status = 403, description = "`wrong_session`: the ticket is for another session", body = ErrorBody),
+        (status = 426, description = "not a WebSocket upgrade request", body = ErrorBody),
+    ))]
+pub async fn websocket(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<HubQuery>,
+    ApiWebSocket(upgrade): ApiWebSocket,
+) -> ApiResult<Response> {
+    let claims = ticket::verify(&state.keys, &query.ticket, id).map_err(ticket_error)?;
+    if !session_tickets::consume(&state.db, claims.jti, id, claims.expires_at()).await? {
+        return Err(ticket_error(TicketError::Used));
+    }
+    let registry = state.hub.clone();
+    let info = claims.participant();
+    Ok(upgrade
+        .max_message_size(MAX_WS_MESSAGE)
+        .on_upgrade(move |socket| connection::serve(socket, registry, id, info, query.last_seq)))
+}
+
+fn ticket_error(err: TicketError) -> ApiError {
+    let message = err.to_string();
+    match err {
+        TicketError::Invalid => ApiError::new(StatusCode::UNAUTHORIZED, "invalid_ticket", message),
+        TicketError::Used => ApiError::new(StatusCode::UNAUTHORIZED, "ticket_used", message),
+        TicketError::WrongSession => ApiError::new(StatusCode::FORBIDDEN, "wrong_session", message),
+    }
+}

@@ -1,0 +1,370 @@
+//! Configuration: `configs/default.toml` compiled in, then an optional file, then the
+//! environment (`WORKBOOK_<SECTION>__<KEY>`, `DATABASE_URL`, `REDIS_URL`).
+//!
+//! Every value is checked at start so a bad one fails with a message naming its key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+/// The embedded defaults; also documents every key.
+pub const DEFAULT_TOML: &str = include_str!("../configs/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub rate_limits: RateLimitsConfig,
+    pub log: LogConfig,
+    pub cluster: ClusterConfig,
+    pub transcription: TranscriptionConfig,
+    pub notes: NotesConfig,
+    #[serde(default)]
+    pub hub: HubConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotesConfig {
+    pub max_connections_per_room: usize,
+    pub outgoing_queue: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    pub public_url: String,
+    pub trust_forwarded_for: bool,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub secret: String,
+    pub issuer: String,
+    pub access_ttl_secs: u64,
+    pub refresh_ttl_secs: u64,
+    pub ticket_ttl_secs: u64,
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub json_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub max: u32,
+    pub window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitsConfig {
+    pub auth: RateLimit,
+    pub notes: RateLimit,
+    pub audio: RateLimit,
+    pub api: RateLimit,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    pub redis_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranscriptionConfig {
+    pub engine: String,
+    pub model_path: PathBuf,
+    pub threads: usize,
+    pub language: String,
+    pub base_url: String,
+    pub api_key: String,
+    pub model: String,
+    pub timeout_secs: u64,
+    pub workers: usize,
+    pub max_upload_bytes: u64,
+}
+
+impl TranscriptionConfig {
+    /// The engine settings in the form the `transcribe` crate takes.
+    pub fn engine_config(&self) -> transcribe::EngineConfig {
+        let language = Some(self.language.clone()).filter(|l| !l.is_empty());
+        if self.engine == "openai" {
+            transcribe::EngineConfig::OpenAi(transcribe::OpenAiConfig {
+                base_url: self.base_url.clone(),
+                api_key: Some(self.api_key.clone()).filter(|k| !k.is_empty()),
+                model: self.model.clone(),
+                language,
+                timeout_secs: self.timeout_secs,
+            })
+        } else {
+            let mut whisper = transcribe::WhisperConfig::new(self.model_path.clone());
+            whisper.threads = self.threads;
+            whisper.language = language;
+            transcribe::EngineConfig::Whisper(whisper)
+        }
+    }
+}
+
+/// The live-session hub's queues.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    pub outgoing_queue: usize,
+    pub room_queue: usize,
+    pub idle_secs: u64,
+    /// Per-participant token bucket for hub messages: burst and refill per second.
+    pub rate_burst: u32,
+    pub rate_per_second: u32,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        Self {
+            outgoing_queue: 512,
+            room_queue: 4096,
+            idle_secs: 60,
+            rate_burst: 20,
+            rate_per_second: 10,
+        }
+    }
+}
+
+/// A configuration value that is present but unusable, named by its key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(String),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        Self::from_figment(figment.merge(env_overrides()))
+    }
+
+    /// Builds and validates a configuration from any figment (tests layer their own values).
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(describe)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
+        let url = &self.storage.database_url;
+        if !(url.is_empty()
+            || url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return invalid(
+                "storage.database_url",
+                "must be empty, sqlite:..., or postgres://...",
+            );
+        }
+        if self.storage.max_connections == 0 {
+            return invalid("storage.max_connections", "must be at least 1");
+        }
+        for (key, ttl) in [
+            ("auth.access_ttl_secs", self.auth.access_ttl_secs),
+            ("auth.refresh_ttl_secs", self.auth.refresh_ttl_secs),
+            ("auth.ticket_ttl_secs", self.auth.ticket_ttl_secs),
+        ] {
+            if ttl == 0 {
+                return invalid(key, "must be greater than 0");
+            }
+        }
+        if !self.auth.secret.is_empty() && self.auth.secret.len() < 32 {
+            return invalid("auth.secret", "must be at least 32 characters (or empty)");
+        }
+        if self.limits.json_body_bytes < 1024 {
+            return invalid("limits.json_body_bytes", "must be at least 1024");
+        }
+        for (key, limit) in [
+            ("rate_limits.auth", self.rate_limits.auth),
+            ("rate_limits.notes", self.rate_limits.notes),
+            ("rate_limits.audio", self.rate_limits.audio),
+            ("rate_limits.api", self.rate_limits.api),
+        ] {
+            if limit.max == 0 || limit.window_secs == 0 {
+                return invalid(key, "max and window_secs must be greater than 0");
+            }
+        }
+        if self.notes.max_connections_per_room == 0 || self.notes.outgoing_queue == 0 {
+            return invalid("notes.outgoing_queue", "limits must be at least 1");
+        }
+        let transcription = &self.transcription;
+        if !matches!(transcription.engine.as_str(), "whisper" | "openai") {
+            return invalid("transcription.engine", "must be whisper or openai");
+        }
+        if transcription.engine == "openai" && !transcription.base_url.starts_with("http") {
+            return invalid(
+                "transcription.base_url",
+                "must be an http(s) URL for engine openai",
+            );
+        }
+        if transcription.threads == 0 || transcription.workers == 0 {
+            return invalid(
+                "transcription.workers",
+                "threads and workers must be at least 1",
+            );
+        }
+        if self.hub.outgoing_queue == 0 || self.hub.room_queue == 0 {
+            return invalid("hub", "outgoing_queue and room_queue must be at least 1");
+        }
+        if self.hub.rate_burst == 0 || self.hub.rate_per_second == 0 {
+            return invalid("hub", "rate_burst and rate_per_second must be at least 1");
+        }
+        let redis = &self.cluster.redis_url;
+        if !(redis.is_empty() || redis.starts_with("redis://") || redis.starts_with("rediss://")) {
+            return invalid("cluster.redis_url", "must be empty or redis://...");
+        }
+        Ok(())
+    }
+
+    /// The database URL actually used: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.storage.database_url.is_empty() {
+            let path = self.storage.data_dir.join("workbook.db");
+            format!("sqlite://{}?mode=rwc", path.display())
+        } else {
+            self.storage.database_url.clone()
+        }
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        Duration::from_secs(self.auth.access_ttl_secs)
+    }
+
+    pub fn refresh_ttl(&self) -> Duration {
+        Duration::from_secs(self.auth.refresh_ttl_secs)
+    }
+}
+
+/// One line per problem, each naming its key in the file's spelling (`server.bind`) and
+/// where the value came from.
+fn describe(error: figment::Error) -> ConfigError {
+    let lines: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".").to_lowercase();
+            let source = e.metadata.as_ref().map(|m| m.name.to_string());
+            match source {
+                Some(source) => format!("key `{key}`: {} (from {source})", e.kind),
+                None => format!("key `{key}`: {}", e.kind),
+            }
+        })
+        .collect();
+    ConfigError::Parse(lines.join("; "))
+}
+
+/// `WORKBOOK_SECTION__KEY` variables plus the conventional unprefixed URLs.
+fn env_overrides() -> Figment {
+    Figment::new()
+        .merge(
+            Env::prefixed("WORKBOOK_")
+                .filter(|key| key.as_str().contains("__"))
+                .split("__"),
+        )
+        .merge(
+            Env::raw()
+                .only(&["DATABASE_URL"])
+                .map(|_| "storage.database_url".into()),
+        )
+        .merge(
+            Env::raw()
+                .only(&["REDIS_URL"])
+                .map(|_| "cluster.redis_url".into()),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    fn with(key: &str, value: impl serde::Serialize) -> Result<Config, ConfigError> {
+        Config::from_figment(
+            Figment::from(Toml::string(DEFAULT_TOML)).merge(Serialized::default(key, value)),
+        )
+    }
+
+    #[test]
+    fn embedded_defaults_are_valid() {
+        let config = with("server.public_url", "").unwrap();
+        assert_eq!(config.server.bind.to_string(), "127.0.0.1:8080");
+        assert!(
+            config
+                .database_url()
+                .starts_with("sqlite://./data/workbook.db")
+        );
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = with("server.bind", "not-an-address")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.bind"), "{err}");
+        let err = with("storage.database_url", "mysql://x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("storage.database_url"), "{err}");
+        let err = with("auth.access_ttl_secs", 0).unwrap_err().to_string();
+        assert!(err.contains("auth.access_ttl_secs"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_in_a_section_are_refused() {
+        let err = with("server.bnid", "x").unwrap_err().to_string();
+        assert!(err.contains("bnid"), "{err}");
+    }
+}

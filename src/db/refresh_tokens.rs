@@ -1,0 +1,105 @@
+//! Refresh tokens, stored as hashes and grouped into families for reuse detection.
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::{BeginWrite, Db};
+use crate::on_pool;
+
+#[derive(Debug, FromRow)]
+pub struct RefreshToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub rotated_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Stores a new token of `family_id`.
+pub async fn insert(
+    db: &Db,
+    user_id: Uuid,
+    family_id: Uuid,
+    token_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    on_pool!(db, |pool| sqlx::query(
+        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(Uuid::new_v4())
+    .bind(user_id)
+    .bind(family_id)
+    .bind(token_hash)
+    .bind(expires_at)
+    .bind(Utc::now())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn find_by_hash(db: &Db, token_hash: &[u8]) -> Result<Option<RefreshToken>, sqlx::Error> {
+    on_pool!(db, |pool| sqlx::query_as(
+        "SELECT id, user_id, family_id, expires_at, rotated_at, revoked_at
+         FROM refresh_tokens WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await)
+}
+
+/// Marks `old` as used and stores its successor, atomically. Returns false when `old` was
+/// already rotated or revoked meanwhile (a concurrent use: the caller treats it as reuse).
+pub async fn rotate(
+    db: &Db,
+    old: &RefreshToken,
+    new_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let now = Utc::now();
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let marked = sqlx::query(
+            "UPDATE refresh_tokens SET rotated_at = $1
+             WHERE id = $2 AND rotated_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(old.id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if marked != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(Uuid::new_v4())
+        .bind(old.user_id)
+        .bind(old.family_id)
+        .bind(new_hash)
+        .bind(expires_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    })
+}
+
+/// Revokes every token of a family (logout, or theft detected).
+pub async fn revoke_family(db: &Db, family_id: Uuid) -> Result<(), sqlx::Error> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL"
+    )
+    .bind(Utc::now())
+    .bind(family_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}

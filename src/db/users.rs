@@ -1,0 +1,148 @@
+//! Accounts.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::FromRow;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::Db;
+use crate::auth::roles::Role;
+use crate::on_pool;
+
+/// An account as the API shows it (never the password hash).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub subscription_tier: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    password_hash: String,
+    role: String,
+    subscription_tier: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    fn into_user(self) -> (User, String) {
+        let user = User {
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            // The CHECK constraint admits only the three roles.
+            role: Role::parse(&self.role).unwrap_or(Role::User),
+            subscription_tier: self.subscription_tier,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        };
+        (user, self.password_hash)
+    }
+}
+
+/// The column list, as a macro so queries stay `&'static str` literals via `concat!`.
+macro_rules! columns {
+    () => {
+        "id, email, name, password_hash, role, subscription_tier, created_at, updated_at"
+    };
+}
+
+/// Inserts a user; a duplicate email fails with a unique violation.
+pub async fn insert(
+    db: &Db,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    role: Role,
+) -> Result<User, sqlx::Error> {
+    let now = Utc::now();
+    let sql = concat!(
+        "INSERT INTO users (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, 'free', $6, $6) RETURNING ",
+        columns!()
+    );
+    let row: UserRow = on_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(Uuid::new_v4())
+        .bind(email)
+        .bind(name)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(now)
+        .fetch_one(pool)
+        .await)?;
+    Ok(row.into_user().0)
+}
+
+/// The user with this (normalized) email and their password hash.
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<(User, String)>, sqlx::Error> {
+    let sql = concat!("SELECT ", columns!(), " FROM users WHERE email = $1");
+    let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(email)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map(UserRow::into_user))
+}
+
+pub async fn find_by_id(db: &Db, id: Uuid) -> Result<Option<User>, sqlx::Error> {
+    let sql = concat!("SELECT ", columns!(), " FROM users WHERE id = $1");
+    let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map(|r| r.into_user().0))
+}
+
+/// Deletes the account; everything that references it goes with it (ON DELETE CASCADE).
+pub async fn delete(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = on_pool!(db, |pool| sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done > 0)
+}
+
+/// A page of users, oldest first, and the total count.
+pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<(Vec<User>, i64), sqlx::Error> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2"
+    );
+    let rows: Vec<UserRow> = on_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await)?;
+    let total: i64 = on_pool!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(pool)
+        .await)?;
+    Ok((rows.into_iter().map(|r| r.into_user().0).collect(), total))
+}
+
+/// Changes a user's role; `None` when there is no such user.
+pub async fn set_role(db: &Db, id: Uuid, role: Role) -> Result<Option<User>, sqlx::Error> {
+    let sql = concat!(
+        "UPDATE users SET role = $1, updated_at = $2 WHERE id = $3 RETURNING ",
+        columns!()
+    );
+    let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(role.as_str())
+        .bind(Utc::now())
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map(|r| r.into_user().0))
+}

@@ -1,0 +1,124 @@
+//! Notes rendered as Markdown, JSON and PDF (pure functions: notes in, bytes out).
+
+pub mod pdf;
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::db::notes::Note;
+use pdf::{Block, Style};
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Md,
+    Json,
+    Pdf,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Md => "text/markdown; charset=utf-8",
+            Format::Json => "application/json",
+            Format::Pdf => "application/pdf",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Md => "md",
+            Format::Json => "json",
+            Format::Pdf => "pdf",
+        }
+    }
+}
+
+/// `title` (and tags, folder, dates) as a heading block, then the body.
+pub fn markdown(notes: &[Note]) -> String {
+    let mut out = String::new();
+    for (i, note) in notes.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\n---\n\n");
+        }
+        out.push_str(&format!("# {}\n\n", note.title));
+        out.push_str(&format!("_{}_\n\n", meta_line(note)));
+        out.push_str(note.content.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn json(notes: &[Note]) -> Vec<u8> {
+    serde_json::to_vec_pretty(notes).expect("notes serialize")
+}
+
+/// One section per note: its title, a line of metadata, its body with Markdown headings set
+/// as headings.
+pub fn pdf(title: &str, notes: &[Note]) -> Vec<u8> {
+    let mut blocks = Vec::new();
+    for note in notes {
+        blocks.push(Block {
+            style: Style::Title,
+            text: note.title.clone(),
+        });
+        blocks.push(Block {
+            style: Style::Meta,
+            text: meta_line(note),
+        });
+        for paragraph in note.content.split("\n\n") {
+            let heading = paragraph.trim_start().strip_prefix('#');
+            let block = match heading {
+                Some(rest) => Block {
+                    style: Style::Heading,
+                    text: rest.trim_start_matches('#').trim().to_owned(),
+                },
+                None => Block {
+                    style: Style::Body,
+                    text: paragraph.to_owned(),
+                },
+            };
+            blocks.push(block);
+        }
+    }
+    pdf::render(title, &blocks)
+}
+
+fn meta_line(note: &Note) -> String {
+    let mut parts = Vec::new();
+    if !note.tags.is_empty() {
+        parts.push(format!("tags: {}", note.tags.join(", ")));
+    }
+    if let Some(folder) = &note.folder {
+        parts.push(format!("folder: {folder}"));
+    }
+    parts.push(format!(
+        "updated {}",
+        note.updated_at.format("%Y-%m-%d %H:%M UTC")
+    ));
+    parts.join(" · ")
+}
+
+/// A file name made of the title's letters and digits.
+pub fn file_name(title: &str, format: Format) -> String {
+    let slug: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .split('-')
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let slug = if slug.is_empty() {
+        "note".to_owned()
+    } else {
+        slug
+    };
+    format!("{}.{}", &slug[..slug.len().min(60)], format.extension())
+}

@@ -1,0 +1,30 @@
+//! The state every handler shares, passed explicitly through axum's `State`.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::auth::tokens::TokenKeys;
+use crate::config::Config;
+use crate::db::Db;
+use crate::db::note_documents::DbNoteStore;
+use crate::http::rate_limit::RateLimits;
+use crate::transcription::Transcription;
+
+/// The live note rooms, stored in the server's database.
+pub type NoteRooms = crdt::Rooms<DbNoteStore>;
+use crate::hub::Registry;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub keys: Arc<TokenKeys>,
+    pub rate_limits: Arc<RateLimits>,
+    pub metrics: PrometheusHandle,
+    pub transcription: Arc<Transcription>,
+    /// Every note body goes through its room: WebSocket editors and REST writes alike.
+    pub rooms: NoteRooms,
+    /// The live sessions running on this node.
+    pub hub: Registry,
+}

@@ -1,0 +1,277 @@
+//! A real server on an ephemeral loopback port, on SQLite or on a fresh PostgreSQL database.
+//!
+//! PostgreSQL comes from `WORKBOOK_TEST_POSTGRES_URL` (an admin URL such as
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets its own database, dropped
+//! afterwards. Unset, the PostgreSQL half of each test says loudly that it skipped — unless
+//! `CI` is set, where skipping is an error.
+
+use std::net::SocketAddr;
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use workbook::config::{Config, DEFAULT_TOML};
+use workbook::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _data_dir: tempfile::TempDir,
+    _postgres: Option<PostgresDb>,
+}
+
+/// Generous limits so tests are never throttled unless they mean to be.
+fn test_figment(data_dir: &std::path::Path, database_url: &str) -> Figment {
+    Figment::from(Toml::string(DEFAULT_TOML))
+        .merge(Serialized::default("storage.data_dir", data_dir))
+        .merge(Serialized::default("storage.database_url", database_url))
+        .merge(Serialized::default("storage.max_connections", 5))
+        .merge(Serialized::default("server.shutdown_grace_secs", 1))
+        .merge(Serialized::default("log.filter", "warn"))
+        // whisper.cpp's threads spin-wait; with tests running side by side one is fastest.
+        .merge(Serialized::default("transcription.threads", 1))
+        .merge(Serialized::default(
+            "rate_limits",
+            json!({
+                "auth": {"max": 10000, "window_secs": 60},
+                "notes": {"max": 10000, "window_secs": 60},
+                "audio": {"max": 10000, "window_secs": 60},
+                "api": {"max": 10000, "window_secs": 60},
+            }),
+        ))
+}
+
+impl TestApp {
+    /// Starts a server, or `None` when PostgreSQL is asked for but not configured.
+    pub async fn start(backend: Backend) -> Option<TestApp> {
+        Self::start_with(backend, |f| f).await
+    }
+
+    /// Like [`start`], with extra configuration layered on the test defaults.
+    pub async fn start_with(
+        backend: Backend,
+        configure: impl FnOnce(Figment) -> Figment,
+    ) -> Option<TestApp> {
+        let data_dir = tempfile::tempdir().unwrap();
+        let postgres = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(PostgresDb::create().await?),
+        };
+        let url = match &postgres {
+            Some(pg) => pg.url.clone(),
+            None => String::new(),
+        };
+        let config = Config::from_figment(configure(test_figment(data_dir.path(), &url))).unwrap();
+        let state = workbook::server::build_state(config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = state.clone();
+        tokio::spawn(async move {
+            workbook::server::serve(listener, served, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Some(TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            state,
+            shutdown: Some(tx),
+            _data_dir: data_dir,
+            _postgres: postgres,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request with an optional bearer token and JSON body; returns status and JSON.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    /// Registers an account and returns the register response.
+    pub async fn register(&self, email: &str, password: &str) -> Value {
+        let (status, body) = self
+            .post(
+                "/api/workbook/auth/register",
+                None,
+                json!({"email": email, "name": "Test User", "password": password}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// Registers an account with the given role and returns a fresh access token for it.
+    pub async fn user_with_role(&self, email: &str, role: &str) -> String {
+        let body = self.register(email, "password123").await;
+        let id = body["user"]["id"].as_str().unwrap().parse().unwrap();
+        let role = workbook::auth::roles::Role::parse(role).unwrap();
+        workbook::db::users::set_role(&self.state.db, id, role)
+            .await
+            .unwrap()
+            .unwrap();
+        self.state.keys.issue_access(id, email, role)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The real `workbook` binary with its data in `data_dir` (SQLite), quiet logs, and no
+/// database or log settings inherited from the environment.
+pub fn workbook_binary(data_dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_workbook"));
+    command
+        .env("WORKBOOK_STORAGE__DATA_DIR", data_dir)
+        .env("WORKBOOK_LOG__FILTER", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits up to 10 s for `GET {base}/api/health` to answer 200.
+pub async fn wait_healthy(base: &str) -> bool {
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(response) = client.get(format!("{base}/api/health")).send().await
+            && response.status() == StatusCode::OK
+        {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A throwaway PostgreSQL database.
+struct PostgresDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDb {
+    async fn create() -> Option<PostgresDb> {
+        let Ok(admin_url) = std::env::var("WORKBOOK_TEST_POSTGRES_URL") else {
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "CI is set but WORKBOOK_TEST_POSTGRES_URL is not: PostgreSQL tests may not skip in CI"
+                );
+            }
+            eprintln!(
+                "SKIPPED: PostgreSQL half of this test (set WORKBOOK_TEST_POSTGRES_URL to run it)"
+            );
+            return None;
+        };
+        let name = format!("wb_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let (base, _) = admin_url.rsplit_once('/').expect("URL has a database path");
+        let url = format!("{base}/{name}");
+        Some(PostgresDb {
+            admin_url,
+            name,
+            url,
+        })
+    }
+}
+
+impl Drop for PostgresDb {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime; use a thread with its own runtime.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Runs each named `async fn(Backend)` as two tests: `<name>::sqlite` and `<name>::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::harness::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::harness::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,208 @@
+//! A hub test client over a real WebSocket, and helpers to set up a live session.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::harness::TestApp;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Schedules and starts a session hosted by `host`; returns its id.
+pub async fn live_session(app: &TestApp, host: &str, settings: Value) -> String {
+    let (status, session) = app
+        .post(
+            "/api/workbook/sessions",
+            Some(host),
+            json!({"title": "Workshop", "scheduledStart": "2030-01-01T10:00:00Z", "settings": settings}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{session}");
+    let id = session["id"].as_str().unwrap().to_owned();
+    let (status, body) = app
+        .post(
+            &format!("/api/workbook/sessions/{id}/start"),
+            Some(host),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    id
+}
+
+/// `POST .../join` as `token`; panics unless 200.
+pub async fn join(app: &TestApp, session: &str, token: &str) -> Value {
+    let (status, body) = app
+        .post(
+            &format!("/api/workbook/sessions/{session}/join"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+pub fn ws_url(app: &TestApp, session: &str, ticket: &str, last_seq: Option<u64>) -> String {
+    let base = app.base.replacen("http://", "ws://", 1);
+    let mut url = format!("{base}/api/workbook/sessions/{session}/ws?ticket={ticket}");
+    if let Some(seq) = last_seq {
+        url.push_str(&format!("&last_seq={seq}"));
+    }
+    url
+}
+
+pub struct HubClient {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The highest event seq seen.
+    pub last_seq: u64,
+    next_id: u64,
+    /// Frames read past while waiting for an answer, returned by `next` first.
+    skipped: VecDeque<Value>,
+}
+
+impl HubClient {
+    /// Joins `session` as `token` and returns the client and its welcome frame.
+    pub async fn join(app: &TestApp, session: &str, token: &str) -> (HubClient, Value) {
+        Self::resume(app, session, token, None).await
+    }
+
+    /// Joins with `?last_seq=`.
+    pub async fn resume(
+        app: &TestApp,
+        session: &str,
+        token: &str,
+        last_seq: Option<u64>,
+    ) -> (HubClient, Value) {
+        let ticket = join(app, session, token).await["ticket"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut client = Self::open(&ws_url(app, session, &ticket, last_seq))
+            .await
+            .expect("the hub accepts a fresh ticket");
+        let welcome = client.next().await;
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        client.last_seq = welcome["seq"].as_u64().unwrap();
+        (client, welcome)
+    }
+
+    pub async fn open(url: &str) -> Result<HubClient, tokio_tungstenite::tungstenite::Error> {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        Ok(HubClient {
+            ws,
+            last_seq: 0,
+            next_id: 1,
+            skipped: VecDeque::new(),
+        })
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.ws.send(message).await.unwrap();
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        self.send_raw(Message::text(message.to_string())).await;
+    }
+
+    /// The next text frame as JSON (pings skipped); panics on close or timeout.
+    pub async fn next(&mut self) -> Value {
+        if let Some(frame) = self.skipped.pop_front() {
+            return frame;
+        }
+        self.read().await
+    }
+
+    async fn read(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a frame within the wait")
+                .expect("the socket is open")
+                .expect("a valid frame");
+            match message {
+                Message::Text(text) => {
+                    let value: Value = serde_json::from_str(&text).unwrap();
+                    if value["type"] == "event" {
+                        self.last_seq = value["seq"].as_u64().unwrap();
+                    }
+                    return value;
+                }
+                Message::Close(frame) => panic!("closed: {frame:?}; read past: {:?}", self.skipped),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Reads frames until one matches.
+    pub async fn until(&mut self, matches: impl Fn(&Value) -> bool) -> Value {
+        loop {
+            let frame = self.next().await;
+            if matches(&frame) {
+                return frame;
+            }
+        }
+    }
+
+    /// The next event frame of this kind.
+    pub async fn event(&mut self, kind: &str) -> Value {
+        self.until(|f| f["type"] == "event" && f["event"]["kind"] == kind)
+            .await
+    }
+
+    /// Sends `message` with a fresh `id` and returns its answer (`ack`, `error`, `pong`
+    /// or `snapshot`); other frames read meanwhile stay for `next`.
+    pub async fn request(&mut self, mut message: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        message["id"] = json!(id);
+        self.send(message).await;
+        loop {
+            let frame = self.read().await;
+            if frame["ref"] == json!(id) || frame["type"] == "snapshot" {
+                return frame;
+            }
+            self.skipped.push_back(frame);
+        }
+    }
+
+    /// Like `request`, asserting an ack; returns its result.
+    pub async fn ok(&mut self, message: Value) -> Value {
+        let answer = self.request(message).await;
+        assert_eq!(answer["type"], "ack", "{answer}");
+        answer["result"].clone()
+    }
+
+    /// Reads until the server closes; the close code (frames before it are skipped).
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("closed within the wait")
+            {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+/// The HTTP status a refused WebSocket handshake answered.
+pub async fn refused_status(url: &str) -> u16 {
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(other) => panic!("expected an HTTP refusal, got {other}"),
+        Ok(_) => panic!("expected the handshake to be refused"),
+    }
+}

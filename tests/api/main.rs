@@ -1,0 +1,20 @@
+//! HTTP API tests against a real server on loopback, each on SQLite and on PostgreSQL.
+
+mod harness;
+mod hub_client;
+
+mod audio;
+mod audio_restart;
+mod auth;
+mod cli;
+mod errors;
+mod hub;
+mod hub_crash;
+mod modules;
+mod note_store;
+mod notes;
+mod notes_live;
+mod openapi;
+mod operations;
+mod progress;
+mod sessions;

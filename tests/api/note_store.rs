@@ -1,0 +1,147 @@
+//! The database behind note rooms, on both backends: the update log, snapshots, the
+//! plain-text `content` written with every append, and seeding notes that predate their
+//! document.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use crdt::{Limits, NoteId, NoteStore, Room, Snapshot, StoreError, StoredNote};
+use reqwest::StatusCode;
+use serde_json::json;
+use workbook::db::note_documents::DbNoteStore;
+use workbook::on_pool;
+
+use crate::harness::{Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    appends_write_the_text_and_compaction_keeps_the_sequence,
+    a_note_without_a_document_is_seeded_once,
+);
+
+/// A room rebuilt from what the store holds.
+fn rebuild(stored: &StoredNote) -> Room {
+    let updates = stored.updates.iter().map(|(_, u)| u.as_slice());
+    Room::load(
+        stored.snapshot.as_deref(),
+        updates,
+        Limits::default(),
+        Instant::now(),
+    )
+    .unwrap()
+}
+
+async fn note_with_body(app: &TestApp, token: &str, body: &str) -> (String, NoteId) {
+    let (status, created) = app
+        .post(
+            "/api/workbook/notes",
+            Some(token),
+            json!({"title": "T", "content": body}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["note"]["id"].as_str().unwrap().to_owned();
+    let key = NoteId::from(id.clone());
+    (id, key)
+}
+
+async fn appends_write_the_text_and_compaction_keeps_the_sequence(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let token = app.user_with_role("store@example.com", "user").await;
+    let (id, note) = note_with_body(&app, &token, "hello").await;
+    let store = DbNoteStore::new(app.state.db.clone());
+
+    // Creating the note stored its first update.
+    let stored = store.load(&note).await.unwrap();
+    assert_eq!(stored.updates.len(), 1);
+    let mut room = rebuild(&stored);
+    assert_eq!(room.text(), "hello");
+
+    // An append stores the update and the text in one go.
+    let update = persisted(room.replace_text("hello world").unwrap());
+    assert_eq!(
+        store.append(&note, &[update], "hello world").await.unwrap(),
+        2
+    );
+    let (_, body) = app
+        .get(&format!("/api/workbook/notes/{id}"), Some(&token))
+        .await;
+    assert_eq!(body["note"]["content"], "hello world");
+    assert_eq!(body["note"]["version"], 2);
+
+    // Compaction folds the log; later appends continue the sequence.
+    let snapshot = Snapshot {
+        state: room.encode_state(),
+        through_seq: 2,
+        text: room.text(),
+    };
+    store.compact(&note, snapshot).await.unwrap();
+    let stored = store.load(&note).await.unwrap();
+    assert!(stored.snapshot.is_some() && stored.updates.is_empty());
+    let update = persisted(room.replace_text("hello, world").unwrap());
+    assert_eq!(
+        store
+            .append(&note, &[update], "hello, world")
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        rebuild(&store.load(&note).await.unwrap()).text(),
+        "hello, world"
+    );
+
+    // A deleted note is gone for the store too.
+    let (status, _) = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/workbook/notes/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(matches!(store.load(&note).await, Err(StoreError::NotFound)));
+    let late = store.append(&note, &[Bytes::from_static(b"x")], "x").await;
+    assert!(matches!(late, Err(StoreError::NotFound)));
+}
+
+/// The single update among a room's outputs.
+fn persisted(outputs: Vec<crdt::Output>) -> Bytes {
+    outputs
+        .into_iter()
+        .find_map(|output| match output {
+            crdt::Output::Persist(update) => Some(update),
+            _ => None,
+        })
+        .expect("the edit produced an update")
+}
+
+async fn a_note_without_a_document_is_seeded_once(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let token = app.user_with_role("legacy@example.com", "user").await;
+    let (id, note) = note_with_body(&app, &token, "written before live notes").await;
+    // As if the note had been written before its document existed.
+    let uuid: uuid::Uuid = id.parse().unwrap();
+    on_pool!(&app.state.db, |pool| sqlx::query(
+        "DELETE FROM note_updates WHERE note_id = $1"
+    )
+    .bind(uuid)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    let store = DbNoteStore::new(app.state.db.clone());
+    let first = store.load(&note).await.unwrap();
+    assert_eq!(rebuild(&first).text(), "written before live notes");
+    // The seed was stored: loading again gives the same update, not a second copy.
+    assert_eq!(store.load(&note).await.unwrap(), first);
+    assert_eq!(
+        app.state.rooms.text(&note).await.unwrap(),
+        "written before live notes"
+    );
+}
