@@ -311,7 +311,16 @@ async fn raw_client(
         socket.set_recv_buffer_size(size).unwrap();
     }
     let stream = socket.connect(address).await.unwrap();
-    let (client, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
+    let (mut client, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
+    // The room greets every connection it admits with sync step 1 (message 0, sync type 0);
+    // until then the connection may not be in the room yet and would miss what follows.
+    let greeting = tokio::time::timeout(SCRIPT_LIMIT, futures_util::StreamExt::next(&mut client))
+        .await
+        .expect("the room greets a new connection");
+    assert!(
+        matches!(&greeting, Some(Ok(tokio_tungstenite::tungstenite::Message::Binary(b))) if b.starts_with(&[0, 0])),
+        "expected sync step 1, got {greeting:?}"
+    );
     client
 }
 
@@ -523,8 +532,6 @@ async fn revoking_a_share_or_deleting_the_note_closes_live_connections() {
     let url = |token: &str| format!("{}/{}?token={token}", live.ws_base, live.id);
     let mut reader = raw_client(&url(&live.reader), None).await;
     let mut owner = raw_client(&url(&live.owner), None).await;
-    // Let both joins reach the room before changing access.
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let (_, shares) = live
         .app
@@ -613,7 +620,6 @@ async fn sigterm_closes_live_connections_with_4501() {
     let id = created["note"]["id"].as_str().unwrap();
     let url = format!("ws://127.0.0.1:{port}/api/workbook/notes/ws/{id}?token={token}");
     let mut live = raw_client(&url, None).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     let pid = server.id().unwrap().to_string();
     let signalled = std::process::Command::new("kill")
