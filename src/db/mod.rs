@@ -9,6 +9,7 @@
 
 pub mod jobs;
 pub mod modules;
+mod note_appends;
 pub mod note_documents;
 pub mod notes;
 pub mod progress;
