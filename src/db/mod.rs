@@ -9,8 +9,8 @@
 
 pub mod jobs;
 pub mod modules;
-mod note_appends;
 pub mod note_documents;
+mod note_writer;
 pub mod notes;
 pub mod progress;
 pub mod recordings;

@@ -2,31 +2,30 @@
 //! [`NoteStore`] contract.
 //!
 //! One body, two views: the log is the truth, and `notes.content` is its plain text for REST
-//! reads, full-text search and exports. Appends go through [`AppendQueue`] (group commit)
-//! and touch only the log; the room saves the text about once a second, on compaction and
-//! on unload, recording in `content_seq` the last update it reflects.
+//! reads, full-text search and exports. Every write goes through [`NoteWriter`] (group
+//! commit); appends touch only the log, and the room saves the text about once a second, on
+//! compaction and on unload, recording in `content_seq` the last update it reflects.
 
 use bytes::Bytes;
-use chrono::Utc;
 use crdt::{NoteId, NoteStore, Snapshot, StoreError, StoredNote};
 use uuid::Uuid;
 
-use super::note_appends::AppendQueue;
-use super::{BeginWrite, Db};
+use super::Db;
+use super::note_writer::NoteWriter;
 use crate::on_pool;
 
 /// The rooms' storage, over the server's database.
 #[derive(Clone, Debug)]
 pub struct DbNoteStore {
     db: Db,
-    appends: AppendQueue,
+    writer: NoteWriter,
 }
 
 impl DbNoteStore {
     /// Starts the store's append writer; call from within the runtime.
     pub fn new(db: Db) -> Self {
         DbNoteStore {
-            appends: AppendQueue::start(db.clone()),
+            writer: NoteWriter::start(db.clone()),
             db,
         }
     }
@@ -65,7 +64,7 @@ impl NoteStore for DbNoteStore {
 
     async fn append(&self, note: &NoteId, updates: &[Bytes]) -> Result<u64, StoreError> {
         let id = note_uuid(note)?;
-        let last = self.appends.append(id, updates.to_vec()).await?;
+        let last = self.writer.append(id, updates.to_vec()).await?;
         u64::try_from(last).map_err(|_| StoreError::Backend("negative sequence number".into()))
     }
 
@@ -76,27 +75,14 @@ impl NoteStore for DbNoteStore {
         through_seq: u64,
     ) -> Result<(), StoreError> {
         let id = note_uuid(note)?;
-        on_pool!(&self.db, |pool| sqlx::query(SAVE_TEXT)
-            .bind(text)
-            .bind(stored_seq(through_seq))
-            .bind(Utc::now())
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|_| ()))
-        .map_err(backend)
+        let text = text.to_owned();
+        self.writer.save_text(id, text, stored_seq(through_seq)).await
     }
 
     async fn compact(&self, note: &NoteId, snapshot: Snapshot) -> Result<(), StoreError> {
-        let id = note_uuid(note)?;
-        compact(&self.db, id, &snapshot).await.map_err(backend)
+        self.writer.compact(note_uuid(note)?, snapshot).await
     }
 }
-
-/// Writes the text unless a newer one is stored; a text change is a new version of the note.
-const SAVE_TEXT: &str = "UPDATE notes SET content = $1, content_seq = $2, version = version + 1,
-                                updated_at = $3
-                         WHERE id = $4 AND content_seq < $2";
 
 /// The plain-text body and the last update it reflects, or `None` when the note does not
 /// exist.
@@ -154,38 +140,6 @@ async fn seed(db: &Db, id: Uuid, text: &str) -> Result<Vec<u8>, sqlx::Error> {
             .bind(id)
             .fetch_one(pool)
             .await
-    })
-}
-
-/// Replaces the snapshot, drops the updates it folds in and saves its text, in one
-/// transaction.
-async fn compact(db: &Db, id: Uuid, snapshot: &Snapshot) -> Result<(), sqlx::Error> {
-    let through = stored_seq(snapshot.through_seq);
-    on_pool!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO note_snapshots (note_id, state, through_seq) VALUES ($1, $2, $3)
-             ON CONFLICT (note_id) DO UPDATE
-             SET state = excluded.state, through_seq = excluded.through_seq",
-        )
-        .bind(id)
-        .bind(&snapshot.state)
-        .bind(through)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM note_updates WHERE note_id = $1 AND seq <= $2")
-            .bind(id)
-            .bind(through)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(SAVE_TEXT)
-            .bind(&snapshot.text)
-            .bind(through)
-            .bind(Utc::now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
     })
 }
 
