@@ -12,11 +12,11 @@ use tokio::net::TcpListener;
 use crate::auth::tokens::{TokenKeys, load_or_create_secret};
 use crate::config::Config;
 use crate::db::Db;
-use crate::db::note_documents::DbNoteStore;
+use crate::db::note_documents::{self, DbNoteStore};
 use crate::http::rate_limit::RateLimits;
 use crate::hub::Registry;
 use crate::hub::ballot::BallotSecret;
-use crate::state::AppState;
+use crate::state::{AppState, NoteRooms};
 use crate::transcription::Transcription;
 use crate::{api, telemetry};
 use crdt::RoomsConfig;
@@ -39,6 +39,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     rooms_config.limits.max_connections = config.notes.max_connections_per_room;
     rooms_config.outgoing_queue = config.notes.outgoing_queue;
     let rooms = crdt::Rooms::new(DbNoteStore::new(db.clone()), rooms_config);
+    tokio::spawn(catch_up_note_texts(db.clone(), rooms.clone()));
     let hub = Registry::new(
         db.clone(),
         BallotSecret::derive(&secret),
@@ -54,6 +55,24 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         rooms,
         db,
     })
+}
+
+/// Saves the text of notes whose log ran ahead of it when the last process died (rooms save
+/// it about once a second), so REST and search show every stored edit. Loading the room is
+/// what saves it; the room unloads again when idle.
+async fn catch_up_note_texts(db: Db, rooms: NoteRooms) {
+    let notes = match note_documents::notes_behind_their_log(&db).await {
+        Ok(notes) => notes,
+        Err(error) => {
+            tracing::error!(%error, "finding notes whose text is behind their log");
+            return;
+        }
+    };
+    for note in notes {
+        if let Err(error) = rooms.text(&api::note_rooms::note_key(note)).await {
+            tracing::warn!(%note, %error, "catching up a note's text");
+        }
+    }
 }
 
 /// Connects to the configured database and applies pending migrations.

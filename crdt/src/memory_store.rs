@@ -19,6 +19,7 @@ struct MemoryNote {
     updates: Vec<(u64, Vec<u8>)>,
     last_seq: u64,
     text: String,
+    text_seq: u64,
 }
 
 impl MemoryStore {
@@ -42,7 +43,7 @@ impl MemoryStore {
         self.lock().get(note).map_or(0, |n| n.updates.len())
     }
 
-    /// The body as of the last append.
+    /// The body as last saved by the room.
     pub fn text(&self, note: &NoteId) -> Option<String> {
         self.lock().get(note).map(|n| n.text.clone())
     }
@@ -68,23 +69,31 @@ impl NoteStore for MemoryStore {
         Ok(StoredNote {
             snapshot: stored.snapshot.as_ref().map(|s| s.state.clone()),
             updates: stored.updates.clone(),
+            text_seq: stored.text_seq,
         })
     }
 
-    async fn append(
-        &self,
-        note: &NoteId,
-        updates: &[Bytes],
-        text: &str,
-    ) -> Result<u64, StoreError> {
+    async fn append(&self, note: &NoteId, updates: &[Bytes]) -> Result<u64, StoreError> {
         let mut notes = self.lock();
         let stored = notes.get_mut(note).ok_or(StoreError::NotFound)?;
-        text.clone_into(&mut stored.text);
         for update in updates {
             stored.last_seq += 1;
             stored.updates.push((stored.last_seq, update.to_vec()));
         }
         Ok(stored.last_seq)
+    }
+
+    async fn save_text(
+        &self,
+        note: &NoteId,
+        text: &str,
+        through_seq: u64,
+    ) -> Result<(), StoreError> {
+        let mut notes = self.lock();
+        let stored = notes.get_mut(note).ok_or(StoreError::NotFound)?;
+        text.clone_into(&mut stored.text);
+        stored.text_seq = through_seq;
+        Ok(())
     }
 
     async fn compact(&self, note: &NoteId, snapshot: Snapshot) -> Result<(), StoreError> {
@@ -93,6 +102,8 @@ impl NoteStore for MemoryStore {
         stored
             .updates
             .retain(|(seq, _)| *seq > snapshot.through_seq);
+        snapshot.text.clone_into(&mut stored.text);
+        stored.text_seq = snapshot.through_seq;
         stored.snapshot = Some(snapshot);
         Ok(())
     }

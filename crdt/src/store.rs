@@ -14,6 +14,9 @@ pub struct StoredNote {
     pub snapshot: Option<Vec<u8>>,
     /// `(seq, Yjs v1 update)` appended after the snapshot, ascending by `seq`.
     pub updates: Vec<(u64, Vec<u8>)>,
+    /// The last update the store's plain text reflects (0: none). A room loaded with later
+    /// updates saves its text at once: the process stopped before it could.
+    pub text_seq: u64,
 }
 
 /// A compacted document, replacing every update with `seq <= through_seq`.
@@ -23,8 +26,8 @@ pub struct Snapshot {
     pub state: Vec<u8>,
     /// The last update folded into `state`.
     pub through_seq: u64,
-    /// The Markdown body at that point, for search indexes and exports that must not decode
-    /// Yjs.
+    /// The Markdown body at that point. A store that keeps the plain text writes it in the
+    /// same transaction, as [`NoteStore::save_text`] would.
     pub text: String,
 }
 
@@ -51,15 +54,23 @@ pub trait NoteStore: Send + Sync + 'static {
     /// increasing sequence numbers; returns the last one. When this returns `Ok` the updates
     /// must survive a crash: the runtime relays them only afterwards.
     ///
-    /// `text` is the Markdown body once these updates are applied. A store that also keeps
-    /// the plain text (for REST reads, search, export) writes it in the same transaction, so
-    /// both views of the note never disagree.
+    /// This is the hot path of live editing, so it stores the updates and nothing else; the
+    /// plain text follows through [`NoteStore::save_text`] about once a second.
     fn append(
         &self,
         note: &NoteId,
         updates: &[Bytes],
-        text: &str,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Records `text`, the Markdown body once the updates through `through_seq` are applied,
+    /// for readers that do not decode Yjs (REST, search, export). A store without such
+    /// readers does nothing.
+    fn save_text(
+        &self,
+        note: &NoteId,
+        text: &str,
+        through_seq: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Stores `snapshot` and deletes the updates with `seq <= snapshot.through_seq`, atomically.
     fn compact(

@@ -217,11 +217,16 @@ pub async fn get(
     }))
 }
 
-/// The note `id` as `caller` sees it, or 404.
+/// The note `id` as `caller` sees it, or 404. While the note is open live, its body is the
+/// room's current text: the stored copy trails live edits by up to a second.
 pub async fn visible_note(state: &AppState, id: Uuid, caller: &CurrentUser) -> ApiResult<Note> {
-    db::notes::find(&state.db, id, caller.id)
+    let mut note = db::notes::find(&state.db, id, caller.id)
         .await?
-        .ok_or_else(|| ApiError::not_found("note"))
+        .ok_or_else(|| ApiError::not_found("note"))?;
+    if let Some(text) = state.rooms.loaded_text(&note_rooms::note_key(id)).await {
+        note.content = text;
+    }
+    Ok(note)
 }
 
 /// My notes and the notes shared with me, filtered, optionally searched.

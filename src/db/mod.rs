@@ -10,6 +10,7 @@
 pub mod jobs;
 pub mod modules;
 pub mod note_documents;
+mod note_writer;
 pub mod notes;
 pub mod progress;
 pub mod recordings;

@@ -140,8 +140,8 @@ pub async fn insert(db: &Db, owner: Uuid, new: NewNote<'_>) -> Result<Note, sqlx
         let mut tx = pool.begin_write().await?;
         sqlx::query(
             "INSERT INTO notes (id, owner_id, title, content, folder, module_id, is_private,
-                                version, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
+                                version, created_at, updated_at, content_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8, $9)",
         )
         .bind(id)
         .bind(owner)
@@ -151,6 +151,8 @@ pub async fn insert(db: &Db, owner: Uuid, new: NewNote<'_>) -> Result<Note, sqlx
         .bind(new.module_id)
         .bind(new.is_private)
         .bind(now)
+        // The text reflects the seed update below, if there is one.
+        .bind(i64::from(!new.content.is_empty()))
         .execute(&mut *tx)
         .await?;
         for tag in new.tags {

@@ -1,6 +1,5 @@
 //! The database behind note rooms, on both backends: the update log, snapshots, the
-//! plain-text `content` written with every append, and seeding notes that predate their
-//! document.
+//! plain-text `content` saved beside it, and seeding notes that predate their document.
 
 use std::time::Instant;
 
@@ -15,7 +14,7 @@ use crate::harness::{Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
-    appends_write_the_text_and_compaction_keeps_the_sequence,
+    appends_extend_the_log_and_text_follows_through_saves_and_compaction,
     a_note_without_a_document_is_seeded_once,
 );
 
@@ -45,7 +44,7 @@ async fn note_with_body(app: &TestApp, token: &str, body: &str) -> (String, Note
     (id, key)
 }
 
-async fn appends_write_the_text_and_compaction_keeps_the_sequence(backend: Backend) {
+async fn appends_extend_the_log_and_text_follows_through_saves_and_compaction(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
@@ -59,17 +58,25 @@ async fn appends_write_the_text_and_compaction_keeps_the_sequence(backend: Backe
     let mut room = rebuild(&stored);
     assert_eq!(room.text(), "hello");
 
-    // An append stores the update and the text in one go.
+    assert_eq!(stored.text_seq, 1, "the created text is the first update's");
+
+    // An append stores only the update; the text follows when the room saves it.
     let update = persisted(room.replace_text("hello world").unwrap());
-    assert_eq!(
-        store.append(&note, &[update], "hello world").await.unwrap(),
-        2
-    );
-    let (_, body) = app
-        .get(&format!("/api/workbook/notes/{id}"), Some(&token))
-        .await;
-    assert_eq!(body["note"]["content"], "hello world");
-    assert_eq!(body["note"]["version"], 2);
+    assert_eq!(store.append(&note, &[update]).await.unwrap(), 2);
+    let rest_body = || async {
+        let (_, body) = app
+            .get(&format!("/api/workbook/notes/{id}"), Some(&token))
+            .await;
+        body["note"].clone()
+    };
+    assert_eq!(rest_body().await["content"], "hello");
+    store.save_text(&note, &room.text(), 2).await.unwrap();
+    assert_eq!(rest_body().await["content"], "hello world");
+    assert_eq!(rest_body().await["version"], 2);
+    // An older save arriving late changes nothing.
+    store.save_text(&note, "hello", 1).await.unwrap();
+    assert_eq!(rest_body().await["content"], "hello world");
+    assert_eq!(store.load(&note).await.unwrap().text_seq, 2);
 
     // Compaction folds the log; later appends continue the sequence.
     let snapshot = Snapshot {
@@ -81,17 +88,27 @@ async fn appends_write_the_text_and_compaction_keeps_the_sequence(backend: Backe
     let stored = store.load(&note).await.unwrap();
     assert!(stored.snapshot.is_some() && stored.updates.is_empty());
     let update = persisted(room.replace_text("hello, world").unwrap());
-    assert_eq!(
-        store
-            .append(&note, &[update], "hello, world")
-            .await
-            .unwrap(),
-        3
-    );
-    assert_eq!(
-        rebuild(&store.load(&note).await.unwrap()).text(),
-        "hello, world"
-    );
+    assert_eq!(store.append(&note, &[update]).await.unwrap(), 3);
+    let stored = store.load(&note).await.unwrap();
+    assert_eq!(rebuild(&stored).text(), "hello, world");
+    assert_eq!(stored.text_seq, 2, "compaction saved the text it folded");
+
+    // Appends from many notes at once are grouped, each on its own sequence.
+    let mut others = Vec::new();
+    for _ in 0..8 {
+        others.push(note_with_body(&app, &token, "x").await.1);
+    }
+    let appends = others.iter().map(|other| {
+        let store = store.clone();
+        async move {
+            store
+                .append(other, &[Bytes::from(crdt::seed_update("y"))])
+                .await
+        }
+    });
+    for appended in futures_util::future::join_all(appends).await {
+        assert_eq!(appended.unwrap(), 2);
+    }
 
     // A deleted note is gone for the store too.
     let (status, _) = app
@@ -104,7 +121,7 @@ async fn appends_write_the_text_and_compaction_keeps_the_sequence(backend: Backe
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(matches!(store.load(&note).await, Err(StoreError::NotFound)));
-    let late = store.append(&note, &[Bytes::from_static(b"x")], "x").await;
+    let late = store.append(&note, &[Bytes::from_static(b"x")]).await;
     assert!(matches!(late, Err(StoreError::NotFound)));
 }
 

@@ -45,6 +45,13 @@ pub(super) struct RoomTask<S> {
     leaves: mpsc::UnboundedReceiver<ConnId>,
 }
 
+/// Where a freshly loaded note's log stands.
+struct LoadedLog {
+    last_seq: u64,
+    unsnapshotted: u64,
+    text_seq: u64,
+}
+
 /// A loaded room and its bookkeeping.
 struct LiveRoom<S> {
     task: RoomTask<S>,
@@ -55,6 +62,9 @@ struct LiveRoom<S> {
     last_seq: u64,
     /// Stored updates not yet folded into a snapshot.
     unsnapshotted: u64,
+    /// The last update the store's plain text reflects.
+    text_seq: u64,
+    text_saved_at: Instant,
     last_store: Instant,
     empty_since: Instant,
 }
@@ -86,18 +96,25 @@ impl<S: NoteStore> RoomTask<S> {
     /// Loads the note, then serves it until it unloads.
     pub(super) async fn run(self) {
         match self.load().await {
-            Ok((room, last_seq, unsnapshotted)) => {
+            Ok((room, stored)) => {
                 let started = now();
-                let live = LiveRoom {
+                let mut live = LiveRoom {
                     task: self,
                     room,
                     links: HashMap::new(),
                     stash: None,
-                    last_seq,
-                    unsnapshotted,
+                    last_seq: stored.last_seq,
+                    unsnapshotted: stored.unsnapshotted,
+                    text_seq: stored.text_seq,
+                    text_saved_at: started,
                     last_store: started,
                     empty_since: started,
                 };
+                // A crash can leave the text behind the log; catch up before serving.
+                if live.save_text().await.is_err() {
+                    live.task.retire(Some(RoomsError::Unavailable)).await;
+                    return;
+                }
                 live.serve().await;
             }
             Err(error) => {
@@ -107,10 +124,17 @@ impl<S: NoteStore> RoomTask<S> {
         }
     }
 
-    async fn load(&self) -> Result<(Room, u64, u64), RoomsError> {
+    async fn load(&self) -> Result<(Room, LoadedLog), RoomsError> {
         let stored = self.store.load(&self.note).await?;
-        let last_seq = stored.updates.last().map_or(0, |(seq, _)| *seq);
-        let count = u64::try_from(stored.updates.len()).unwrap_or(u64::MAX);
+        let log = LoadedLog {
+            // With the log compacted away, the text was written with the snapshot.
+            last_seq: stored
+                .updates
+                .last()
+                .map_or(stored.text_seq, |(seq, _)| *seq),
+            unsnapshotted: u64::try_from(stored.updates.len()).unwrap_or(u64::MAX),
+            text_seq: stored.text_seq,
+        };
         let updates = stored.updates.iter().map(|(_, bytes)| bytes.as_slice());
         let room = Room::load(
             stored.snapshot.as_deref(),
@@ -118,7 +142,7 @@ impl<S: NoteStore> RoomTask<S> {
             self.config.limits.clone(),
             now(),
         )?;
-        Ok((room, last_seq, count))
+        Ok((room, log))
     }
 
     /// Leaves the registry and answers whatever is still queued: with `error`, or by dropping
@@ -173,15 +197,27 @@ impl<S: NoteStore> LiveRoom<S> {
             }
             Command::Frame { conn, frame } => {
                 let outputs = self.receive_batch(conn, &frame);
-                self.flush(outputs, None).await
-            }
-            Command::ReplaceText { text, reply } => match self.room.replace_text(&text) {
-                Ok(outputs) => self.flush(outputs, Some(reply)).await,
-                Err(error) => {
-                    let _ = reply.send(Err(error.into()));
-                    Flow::Continue
+                match self.flush(outputs).await {
+                    Ok(()) => Flow::Continue,
+                    Err(error) => self.storage_failed(error),
                 }
-            },
+            }
+            Command::ReplaceText { text, reply } => {
+                let outputs = match self.room.replace_text(&text) {
+                    Ok(outputs) => outputs,
+                    Err(error) => {
+                        let _ = reply.send(Err(error.into()));
+                        return Flow::Continue;
+                    }
+                };
+                if let Err(error) = self.flush(outputs).await {
+                    let _ = reply.send(Err(error.clone()));
+                    return self.storage_failed(error);
+                }
+                // REST callers read the stored text right after this answer.
+                let _ = reply.send(self.save_text().await);
+                Flow::Continue
+            }
             Command::Text { reply } => {
                 let _ = reply.send(Ok(self.room.text()));
                 Flow::Continue
@@ -269,6 +305,9 @@ impl<S: NoteStore> LiveRoom<S> {
         {
             self.compact().await;
         }
+        if at.duration_since(self.text_saved_at) >= self.task.config.save_text_every {
+            let _ = self.save_text().await;
+        }
         if self.room.connection_count() == 0
             && at.duration_since(self.empty_since) >= self.task.config.unload_after
         {
@@ -280,8 +319,8 @@ impl<S: NoteStore> LiveRoom<S> {
     }
 
     /// The durability contract: store every update in `outputs` (one append), and only then
-    /// perform the sends and closes. `reply` is answered after the append.
-    async fn flush(&mut self, outputs: Vec<Output>, reply: Option<Reply<()>>) -> Flow {
+    /// perform the sends and closes. An error means the room holds edits the store does not.
+    async fn flush(&mut self, outputs: Vec<Output>) -> Result<(), RoomsError> {
         let updates: Vec<Bytes> = outputs
             .iter()
             .filter_map(|output| match output {
@@ -290,39 +329,49 @@ impl<S: NoteStore> LiveRoom<S> {
             })
             .collect();
         if !updates.is_empty() {
-            let text = self.room.text();
-            let appended = self.task.store.append(&self.task.note, &updates, &text);
-            match appended.await {
-                Ok(seq) => self.stored(seq, updates.len()),
-                Err(error) => return self.storage_failed(error.into(), reply).await,
-            }
+            let seq = self.task.store.append(&self.task.note, &updates).await?;
+            self.last_seq = seq;
+            self.unsnapshotted += u64::try_from(updates.len()).unwrap_or(u64::MAX);
+            self.last_store = now();
         }
         self.deliver(outputs);
-        if let Some(reply) = reply {
-            let _ = reply.send(Ok(()));
-        }
         if self.unsnapshotted >= self.task.config.compact_after_updates {
             self.compact().await;
         }
-        Flow::Continue
+        Ok(())
     }
 
-    fn stored(&mut self, seq: u64, count: usize) {
-        self.last_seq = seq;
-        self.unsnapshotted += u64::try_from(count).unwrap_or(u64::MAX);
-        self.last_store = now();
-    }
-
-    /// The room holds edits the store does not: drop the room. Everyone reconnects (4502)
-    /// to a room reloaded from storage and resends their edits in sync step 2.
-    async fn storage_failed(&mut self, error: RoomsError, reply: Option<Reply<()>>) -> Flow {
+    /// Drops the room: everyone reconnects (4502) to a room reloaded from storage and
+    /// resends their edits in sync step 2.
+    fn storage_failed(&mut self, error: RoomsError) -> Flow {
         tracing::error!(note = %self.task.note, %error, "storing a note update failed");
-        if let Some(reply) = reply {
-            let _ = reply.send(Err(error.clone()));
-        }
         let outputs = self.room.close_all(CloseCode::StorageFailed, now());
         self.deliver(outputs);
         Flow::Stop(Some(error))
+    }
+
+    /// Saves the plain text if the store's copy is behind the log. A failure is only
+    /// logged here (the log is complete; the next tick tries again) and returned.
+    async fn save_text(&mut self) -> Result<(), RoomsError> {
+        if self.text_seq >= self.last_seq {
+            return Ok(());
+        }
+        let text = self.room.text();
+        let saved = self
+            .task
+            .store
+            .save_text(&self.task.note, &text, self.last_seq);
+        self.text_saved_at = now();
+        match saved.await {
+            Ok(()) => {
+                self.text_seq = self.last_seq;
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(note = %self.task.note, %error, "saving a note's text failed");
+                Err(error.into())
+            }
+        }
     }
 
     /// Performs sends and closes in order. A full queue closes that connection with 4500
@@ -388,7 +437,10 @@ impl<S: NoteStore> LiveRoom<S> {
             text: self.room.text(),
         };
         match self.task.store.compact(&self.task.note, snapshot).await {
-            Ok(()) => self.unsnapshotted = 0,
+            Ok(()) => {
+                self.unsnapshotted = 0;
+                self.text_seq = self.last_seq;
+            }
             Err(error) => {
                 tracing::warn!(note = %self.task.note, %error, "compacting a note failed");
             }

@@ -19,6 +19,9 @@ pub struct RoomsConfig {
     pub compact_after_updates: u64,
     /// Compact when no update has been stored for this long.
     pub compact_when_idle: Duration,
+    /// Save the plain text at most this often while a room is being edited (checked on
+    /// each tick), so appends stay small and REST and search trail live edits only briefly.
+    pub save_text_every: Duration,
     /// Unload a room with no connections for this long.
     pub unload_after: Duration,
     /// How often a room sweeps awareness and checks idleness.
@@ -37,6 +40,7 @@ impl Default for RoomsConfig {
             max_batch: 64,
             compact_after_updates: 500,
             compact_when_idle: Duration::from_secs(30),
+            save_text_every: Duration::from_secs(1),
             unload_after: Duration::from_secs(60),
             tick_interval: Duration::from_secs(1),
             max_loaded_rooms: 10_000,

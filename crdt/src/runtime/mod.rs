@@ -92,11 +92,20 @@ impl<S: NoteStore> Rooms<S> {
         self.request(note, |reply| Command::Text { reply }).await
     }
 
+    /// The note's live Markdown body if its room is loaded, without loading it. The store's
+    /// text trails a room being edited by up to [`RoomsConfig::save_text_every`]; readers
+    /// that want the latest ask here first.
+    pub async fn loaded_text(&self, note: &NoteId) -> Option<String> {
+        self.ask_loaded(note, |reply| Command::Text { reply })
+            .await?
+            .ok()
+    }
+
     /// Changes a user's access on their live connections, if the room is loaded (otherwise
     /// the next connect reads the new access anyway). `None` revokes: they close with 4403.
     /// `Some(Access::Read)` keeps them connected but drops their edits from then on.
     pub async fn set_access(&self, note: &NoteId, user: &UserId, access: Option<Access>) {
-        self.tell_loaded(note, |reply| Command::SetAccess {
+        self.ask_loaded(note, |reply| Command::SetAccess {
             user: user.clone(),
             access,
             reply,
@@ -107,7 +116,7 @@ impl<S: NoteStore> Rooms<S> {
     /// The note was deleted: closes its connections with 4404 and unloads the room without
     /// storing anything more.
     pub async fn close_note(&self, note: &NoteId) {
-        self.tell_loaded(note, |reply| Command::Delete { reply })
+        self.ask_loaded(note, |reply| Command::Delete { reply })
             .await;
     }
 
@@ -159,15 +168,16 @@ impl<S: NoteStore> Rooms<S> {
         Err(RoomsError::Unavailable)
     }
 
-    /// Sends a command to the note's room only if it is loaded, and waits for it to be done.
-    async fn tell_loaded(&self, note: &NoteId, command: impl FnOnce(Reply<()>) -> Command) {
-        let Some(handle) = self.shared.registry.get(note) else {
-            return;
-        };
-        let (reply, done) = oneshot::channel();
-        if handle.commands.send(command(reply)).await.is_ok() {
-            let _ = done.await;
-        }
+    /// Sends a command to the note's room only if it is loaded, and waits for its answer.
+    async fn ask_loaded<T>(
+        &self,
+        note: &NoteId,
+        command: impl FnOnce(Reply<T>) -> Command,
+    ) -> Option<Result<T, RoomsError>> {
+        let handle = self.shared.registry.get(note)?;
+        let (reply, answer) = oneshot::channel();
+        handle.commands.send(command(reply)).await.ok()?;
+        answer.await.ok()
     }
 
     /// The running room for `note`, starting one if there is none.

@@ -1,0 +1,205 @@
+//! The one writer of note documents: every room's appends, text saves and compactions go to
+//! one task, which stores all the requests that queued up meanwhile in a single write
+//! transaction (group commit).
+//!
+//! SQLite admits one writer at a time, and a writer that finds the lock taken sleeps in
+//! SQLite's busy handler for up to 100 ms a try; a PostgreSQL commit waits for its WAL flush.
+//! With many rooms typing at once, a transaction per room per batch spent its time waiting.
+//! One task writing for all of them never contends with itself and pays each cost once per
+//! group; the queue also bounds how many writes are in flight.
+
+use bytes::Bytes;
+use chrono::Utc;
+use crdt::{Snapshot, StoreError};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use super::{BeginWrite, Db};
+use crate::on_pool;
+
+/// Requests waiting for the writer; rooms wait when it is full.
+const QUEUE: usize = 1024;
+/// Requests stored in one transaction at most.
+const MAX_GROUP: usize = 256;
+
+/// One write to a note's document.
+enum Write {
+    /// Store updates after the note's last sequence number.
+    Append(Vec<Bytes>),
+    /// Save the text as of `through_seq`, unless a newer one is saved.
+    SaveText { text: String, through_seq: i64 },
+    /// Replace the snapshot, drop the updates it folds in, save its text.
+    Compact(Snapshot),
+}
+
+/// What a write did.
+enum Written {
+    /// The updates were stored; the new last sequence number.
+    Appended(i64),
+    Done,
+    /// The note no longer exists.
+    NoteGone,
+}
+
+struct Request {
+    note: Uuid,
+    write: Write,
+    reply: oneshot::Sender<Result<Written, sqlx::Error>>,
+}
+
+/// The sending side of the writer task.
+#[derive(Clone, Debug)]
+pub struct NoteWriter {
+    requests: mpsc::Sender<Request>,
+}
+
+impl NoteWriter {
+    /// Spawns the writer on the current runtime. It stops when every handle is gone.
+    pub fn start(db: Db) -> Self {
+        let (requests, inbox) = mpsc::channel(QUEUE);
+        tokio::spawn(write_groups(db, inbox));
+        NoteWriter { requests }
+    }
+
+    /// Stores `updates` durably; returns the note's new last sequence number.
+    pub async fn append(&self, note: Uuid, updates: Vec<Bytes>) -> Result<i64, StoreError> {
+        match self.write(note, Write::Append(updates)).await? {
+            Written::Appended(last) => Ok(last),
+            Written::Done | Written::NoteGone => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Saves `text` as the body reflecting the updates through `through_seq`.
+    pub async fn save_text(
+        &self,
+        note: Uuid,
+        text: String,
+        through_seq: i64,
+    ) -> Result<(), StoreError> {
+        self.write(note, Write::SaveText { text, through_seq })
+            .await
+            .map(drop)
+    }
+
+    /// Stores `snapshot` in place of the updates it folds in.
+    pub async fn compact(&self, note: Uuid, snapshot: Snapshot) -> Result<(), StoreError> {
+        self.write(note, Write::Compact(snapshot)).await.map(drop)
+    }
+
+    async fn write(&self, note: Uuid, write: Write) -> Result<Written, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let request = Request { note, write, reply };
+        let stopped = || StoreError::Backend("the note writer stopped".into());
+        self.requests.send(request).await.map_err(|_| stopped())?;
+        answer
+            .await
+            .map_err(|_| stopped())?
+            .map_err(|error| StoreError::Backend(Box::new(error)))
+    }
+}
+
+async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while inbox.recv_many(&mut group, MAX_GROUP).await > 0 {
+        match write_group(&db, &group).await {
+            Ok(results) => {
+                for (request, result) in group.drain(..).zip(results) {
+                    let _ = request.reply.send(Ok(result));
+                }
+            }
+            // One request may be at fault; alone, the others go through.
+            Err(_) if group.len() > 1 => {
+                for request in group.drain(..) {
+                    let single = std::slice::from_ref(&request);
+                    let answer = write_group(&db, single).await.map(|mut r| r.remove(0));
+                    let _ = request.reply.send(answer);
+                }
+            }
+            Err(error) => {
+                if let Some(request) = group.pop() {
+                    let _ = request.reply.send(Err(error));
+                }
+            }
+        }
+    }
+}
+
+/// Writes a text unless a newer one is saved; a text change is a new version of the note.
+const SAVE_TEXT: &str = "UPDATE notes SET content = $1, content_seq = $2, version = version + 1,
+                                updated_at = $3
+                         WHERE id = $4 AND content_seq < $2";
+
+/// Performs every request of `group`, in order, in one transaction.
+async fn write_group(db: &Db, group: &[Request]) -> Result<Vec<Written>, sqlx::Error> {
+    let mut results = Vec::with_capacity(group.len());
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        for Request { note, write, .. } in group {
+            let exists = sqlx::query("SELECT 1 FROM notes WHERE id = $1")
+                .bind(note)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                results.push(Written::NoteGone);
+                continue;
+            }
+            let (text, through_seq) = match write {
+                Write::Append(updates) => {
+                    let mut seq: i64 = sqlx::query_scalar(
+                        "SELECT COALESCE(
+                            (SELECT MAX(seq) FROM note_updates WHERE note_id = $1),
+                            (SELECT through_seq FROM note_snapshots WHERE note_id = $1),
+                            0)",
+                    )
+                    .bind(note)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    for update in updates {
+                        seq += 1;
+                        sqlx::query(
+                            "INSERT INTO note_updates (note_id, seq, data) VALUES ($1, $2, $3)",
+                        )
+                        .bind(note)
+                        .bind(seq)
+                        .bind(update.as_ref())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    results.push(Written::Appended(seq));
+                    continue;
+                }
+                Write::SaveText { text, through_seq } => (text, *through_seq),
+                Write::Compact(snapshot) => {
+                    let through = i64::try_from(snapshot.through_seq).unwrap_or(i64::MAX);
+                    sqlx::query(
+                        "INSERT INTO note_snapshots (note_id, state, through_seq)
+                         VALUES ($1, $2, $3)
+                         ON CONFLICT (note_id) DO UPDATE
+                         SET state = excluded.state, through_seq = excluded.through_seq",
+                    )
+                    .bind(note)
+                    .bind(&snapshot.state)
+                    .bind(through)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("DELETE FROM note_updates WHERE note_id = $1 AND seq <= $2")
+                        .bind(note)
+                        .bind(through)
+                        .execute(&mut *tx)
+                        .await?;
+                    (&snapshot.text, through)
+                }
+            };
+            sqlx::query(SAVE_TEXT)
+                .bind(text)
+                .bind(through_seq)
+                .bind(Utc::now())
+                .bind(note)
+                .execute(&mut *tx)
+                .await?;
+            results.push(Written::Done);
+        }
+        tx.commit().await
+    })?;
+    Ok(results)
+}
