@@ -110,6 +110,7 @@ pub struct NoteItem {
 #[serde(rename_all = "camelCase")]
 pub struct NoteList {
     pub notes: Vec<NoteItem>,
+    /// Every note that matches, on all pages (exact, with or without `search`).
     pub total: i64,
     pub has_more: bool,
 }

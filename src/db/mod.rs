@@ -10,6 +10,7 @@
 pub mod jobs;
 pub mod modules;
 pub mod note_documents;
+mod note_rank;
 mod note_writer;
 pub mod notes;
 pub mod progress;
@@ -65,6 +66,14 @@ impl Db {
                 .busy_timeout(Duration::from_secs(5));
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        let mut handle = conn.lock_handle().await?;
+                        // SAFETY: the locked handle is ours alone for the call.
+                        unsafe { note_rank::register(handle.as_raw_handle().as_ptr()) }
+                            .map_err(|e| sqlx::Error::Configuration(e.into()))
+                    })
+                })
                 .connect_with(options)
                 .await?;
             Ok(Db::Sqlite(pool))

@@ -55,6 +55,8 @@ struct NoteHitRow {
     note: NoteRow,
     snippet: String,
     rank: f64,
+    /// All matches of the search, not just this page.
+    total: i64,
 }
 
 /// A note that matched, with its highlighted snippet and rank (higher is better).
@@ -62,6 +64,46 @@ pub struct NoteHit {
     pub note: Note,
     pub snippet: String,
     pub rank: f64,
+}
+
+/// The FTS5 token naming `user` in the `readers` column of `notes_fts`: `u`, the id in hex,
+/// `0` (migration `0007_note_search_readers.sql` writes the same and says why).
+fn reader_token(user: Uuid) -> String {
+    format!("u{}0", user.simple())
+}
+
+/// SQLite: the viewer's (`$1`) notes matching `$7` under the filters. `$7` names the viewer's
+/// reader token as well as the words, so FTS5 itself yields only notes the viewer may read:
+/// the work follows the viewer's notes, not the corpus. [`note_filters!`] still checks
+/// ownership and shares, so a stale token could only hide a note, never reveal one.
+macro_rules! sqlite_matches {
+    () => {
+        concat!(
+            " FROM notes_fts JOIN notes n ON n.doc_id = notes_fts.rowid",
+            viewer_share!(),
+            note_filters!(),
+            " AND notes_fts MATCH $7"
+        )
+    };
+}
+
+/// PostgreSQL: the same rows, started from the viewer's own notes (through the owner + text
+/// GIN index) and the notes shared with them (through the share index), `q` the words `$7`.
+macro_rules! postgres_matches {
+    () => {
+        concat!(
+            " FROM plainto_tsquery('english', $7) q CROSS JOIN LATERAL (
+                SELECT id, owner_id, folder, module_id, search_vector FROM notes
+                WHERE owner_id = $1 AND search_vector @@ q
+                UNION ALL
+                SELECT m.id, m.owner_id, m.folder, m.module_id, m.search_vector
+                FROM note_shares ms JOIN notes m ON m.id = ms.note_id
+                WHERE ms.user_id = $1 AND m.owner_id <> $1 AND m.search_vector @@ q
+              ) n",
+            viewer_share!(),
+            note_filters!()
+        )
+    };
 }
 
 /// The `viewer`'s notes matching `words` under `filter`, best first, and the total count.
@@ -73,70 +115,15 @@ pub async fn notes(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<NoteHit>, i64), sqlx::Error> {
-    macro_rules! bind_filters {
-        ($query:expr, $text:expr) => {
-            bind_note_filters!($query, viewer, filter).bind($text)
-        };
-    }
-    let (rows, total): (Vec<NoteHitRow>, i64) = match db {
-        Db::Sqlite(pool) => {
-            let text = fts5_query(words);
-            let page = concat!(
-                note_columns!(),
-                ", snippet(notes_fts, -1, char(2), char(3), '…', 16) AS snippet,
-                   -bm25(notes_fts, 4.0, 1.0) AS rank
-                 FROM notes_fts JOIN notes n ON n.doc_id = notes_fts.rowid",
-                viewer_share!(),
-                note_filters!(),
-                " AND notes_fts MATCH $7 ORDER BY rank DESC, n.id LIMIT $8 OFFSET $9"
-            );
-            let count = concat!(
-                "SELECT COUNT(*) FROM notes_fts JOIN notes n ON n.doc_id = notes_fts.rowid",
-                viewer_share!(),
-                note_filters!(),
-                " AND notes_fts MATCH $7"
-            );
-            let rows = bind_filters!(sqlx::query_as(page), &text)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?;
-            let total = bind_filters!(sqlx::query_scalar(count), &text)
-                .fetch_one(pool)
-                .await?;
-            (rows, total)
-        }
-        Db::Postgres(pool) => {
-            let text = words.join(" ");
-            let page = concat!(
-                note_columns!(),
-                ", ts_headline('english', n.content, q,
-                     'StartSel=' || chr(2) || ', StopSel=' || chr(3) ||
-                     ', MaxWords=24, MinWords=8, MaxFragments=1, FragmentDelimiter=…') AS snippet,
-                   ts_rank_cd(n.search_vector, q)::float8 AS rank
-                 FROM notes n",
-                viewer_share!(),
-                " CROSS JOIN plainto_tsquery('english', $7) q ",
-                note_filters!(),
-                " AND n.search_vector @@ q ORDER BY rank DESC, n.id LIMIT $8 OFFSET $9"
-            );
-            let count = concat!(
-                "SELECT COUNT(*) FROM notes n",
-                viewer_share!(),
-                " CROSS JOIN plainto_tsquery('english', $7) q ",
-                note_filters!(),
-                " AND n.search_vector @@ q"
-            );
-            let rows = bind_filters!(sqlx::query_as(page), &text)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await?;
-            let total = bind_filters!(sqlx::query_scalar(count), &text)
-                .fetch_one(pool)
-                .await?;
-            (rows, total)
-        }
+    let rows = page(db, viewer, words, filter, limit, offset).await?;
+    let total = match rows.first() {
+        Some(row) => row.total,
+        None if offset == 0 => 0,
+        // Past the end: the first hit carries the count.
+        None => page(db, viewer, words, filter, 1, 0)
+            .await?
+            .first()
+            .map_or(0, |row| row.total),
     };
     let hits = rows
         .into_iter()
@@ -147,6 +134,73 @@ pub async fn notes(
         })
         .collect();
     Ok((hits, total))
+}
+
+/// One page of [`notes`]. A single scan of the viewer's matches ranks them, counts them (a
+/// window over the same rows) and keeps `$8` rows from `$9`; only then are the page's
+/// notes read and their snippets made, the costly part, for those rows alone.
+async fn page(
+    db: &Db,
+    viewer: Uuid,
+    words: &[String],
+    filter: &NoteFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<NoteHitRow>, sqlx::Error> {
+    match db {
+        Db::Sqlite(pool) => {
+            // The words only in title and content, so a word can never match a reader
+            // token, and the snippet (made with the words alone) never shows one.
+            let words = format!("{{title content}} : ({})", fts5_query(words));
+            let matches = format!("readers : \"{}\" AND {words}", reader_token(viewer));
+            let sql = concat!(
+                // note_rank() needs the FTS5 cursor, so it is computed before the window.
+                "WITH matches AS (
+                   SELECT n.doc_id, n.id, note_rank(notes_fts, 4.0, 1.0, 0.0) AS rank",
+                sqlite_matches!(),
+                "), page AS (
+                   SELECT doc_id, rank, COUNT(*) OVER () AS total FROM matches
+                   ORDER BY rank DESC, id LIMIT $8 OFFSET $9) ",
+                note_columns!(),
+                ", snippet(notes_fts, -1, char(2), char(3), '…', 16) AS snippet,
+                   page.rank, page.total
+                 FROM page JOIN notes_fts ON notes_fts.rowid = page.doc_id
+                 JOIN notes n ON n.doc_id = page.doc_id",
+                viewer_share!(),
+                " WHERE notes_fts MATCH $10 ORDER BY page.rank DESC, n.id"
+            );
+            bind_note_filters!(sqlx::query_as(sql), viewer, filter)
+                .bind(matches)
+                .bind(limit)
+                .bind(offset)
+                .bind(words)
+                .fetch_all(pool)
+                .await
+        }
+        Db::Postgres(pool) => {
+            let sql = concat!(
+                "WITH page AS (
+                   SELECT n.id, ts_rank_cd(n.search_vector, q)::float8 AS rank,
+                          COUNT(*) OVER () AS total",
+                postgres_matches!(),
+                " ORDER BY rank DESC, n.id LIMIT $8 OFFSET $9) ",
+                note_columns!(),
+                ", ts_headline('english', n.content, q,
+                     'StartSel=' || chr(2) || ', StopSel=' || chr(3) ||
+                     ', MaxWords=24, MinWords=8, MaxFragments=1, FragmentDelimiter=…') AS snippet,
+                   page.rank, page.total
+                 FROM page JOIN notes n ON n.id = page.id",
+                viewer_share!(),
+                " CROSS JOIN plainto_tsquery('english', $7) q ORDER BY page.rank DESC, n.id"
+            );
+            bind_note_filters!(sqlx::query_as(sql), viewer, filter)
+                .bind(words.join(" "))
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await
+        }
+    }
 }
 
 /// A module that matched.

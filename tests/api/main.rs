@@ -11,6 +11,7 @@ mod errors;
 mod hub;
 mod hub_crash;
 mod modules;
+mod note_search;
 mod note_store;
 mod notes;
 mod notes_live;

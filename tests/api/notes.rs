@@ -1,4 +1,5 @@
-//! Notes: CRUD with versions, the authorization matrix, filters, search, export, privacy.
+//! Notes: CRUD with versions, the authorization matrix, filters, export, privacy (search is
+//! in `note_search.rs`).
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -10,19 +11,18 @@ on_both_backends!(
     create_read_update_delete_with_versions,
     authorization_matrix,
     list_filters_and_paging,
-    search_ranks_and_highlights,
     exports_in_every_format,
     account_export_and_deletion,
     validation_names_the_fields,
 );
 
-async fn create_note(app: &TestApp, token: &str, body: Value) -> Value {
+pub(crate) async fn create_note(app: &TestApp, token: &str, body: Value) -> Value {
     let (status, created) = app.post("/api/workbook/notes", Some(token), body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     created["note"].clone()
 }
 
-async fn put(app: &TestApp, token: &str, id: &str, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn put(app: &TestApp, token: &str, id: &str, body: Value) -> (StatusCode, Value) {
     app.call(
         Method::PUT,
         &format!("/api/workbook/notes/{id}"),
@@ -87,7 +87,13 @@ async fn create_read_update_delete_with_versions(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-async fn share(app: &TestApp, owner: &str, id: &str, email: &str, permission: &str) -> StatusCode {
+pub(crate) async fn share(
+    app: &TestApp,
+    owner: &str,
+    id: &str,
+    email: &str,
+    permission: &str,
+) -> StatusCode {
     let (status, _) = app
         .post(
             &format!("/api/workbook/notes/{id}/shares"),
@@ -260,7 +266,7 @@ async fn authorization_matrix(backend: Backend) {
     assert_eq!(status, StatusCode::NO_CONTENT);
 }
 
-fn titles(list: &Value) -> Vec<String> {
+pub(crate) fn titles(list: &Value) -> Vec<String> {
     let mut titles: Vec<String> = list["notes"]
         .as_array()
         .unwrap()
@@ -355,62 +361,6 @@ async fn list_filters_and_paging(backend: Backend) {
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
     }
-}
-
-async fn search_ranks_and_highlights(backend: Backend) {
-    let Some(app) = TestApp::start(backend).await else {
-        return;
-    };
-    let me = app.user_with_role("me@example.com", "user").await;
-    let other = app.user_with_role("other@example.com", "user").await;
-    create_note(
-        &app,
-        &me,
-        json!({"title": "Tokio runtime", "content": "How the tokio runtime schedules tasks."}),
-    )
-    .await;
-    create_note(&app, &me, json!({"title": "Misc", "content": "A note that mentions the runtime of <b>tokio</b> once."})).await;
-    create_note(
-        &app,
-        &me,
-        json!({"title": "Unrelated", "content": "Gardening tips."}),
-    )
-    .await;
-    create_note(
-        &app,
-        &other,
-        json!({"title": "Tokio runtime secrets", "content": "tokio runtime"}),
-    )
-    .await;
-
-    let (status, found) = app
-        .get("/api/workbook/notes?search=Tokio%20runtimes", Some(&me))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{found}");
-    let notes = found["notes"].as_array().unwrap();
-    assert_eq!(found["total"], 2, "{found}");
-    assert_eq!(
-        notes[0]["title"], "Tokio runtime",
-        "a title match ranks first"
-    );
-    assert!(notes[0]["rank"].as_f64().unwrap() >= notes[1]["rank"].as_f64().unwrap());
-    let snippet = notes[1]["snippet"].as_str().unwrap();
-    assert!(snippet.contains("<mark>"), "{snippet}");
-    // User HTML never reaches the snippet raw (SQLite escapes it, PostgreSQL drops tags).
-    let unmarked = snippet.replace("<mark>", "").replace("</mark>", "");
-    assert!(
-        !unmarked.contains('<') && !unmarked.contains('>'),
-        "{snippet}"
-    );
-
-    let (status, everything) = app.get("/api/workbook/search?q=tokio", Some(&me)).await;
-    assert_eq!(status, StatusCode::OK);
-    let hits = everything["hits"].as_array().unwrap();
-    assert_eq!(hits.len(), 2, "{everything}");
-    assert!(hits.iter().all(|h| h["kind"] == "note"));
-
-    let (status, _) = app.get("/api/workbook/search?q=%22%22", Some(&me)).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn download(app: &TestApp, token: &str, path: &str) -> (String, Vec<u8>) {

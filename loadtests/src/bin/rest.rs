@@ -38,6 +38,10 @@ struct Args {
     /// Concurrent clients per phase.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Concurrent clients of the search phase, one run per value, e.g. `1,4,32`
+    /// (default: `--concurrency`).
+    #[arg(long, value_delimiter = ',')]
+    search_concurrency: Vec<usize>,
 }
 
 const PASSWORD: &str = "load-test-password";
@@ -64,7 +68,13 @@ async fn main() -> anyhow::Result<()> {
     login_phase(&client, &server, &args, duration).await;
     me_phase(&client, &server, &tokens, &args, duration).await;
     seed_notes(&client, &server.base, &tokens, args.notes, args.concurrency).await?;
-    search_phase(&client, &server, &tokens, &args, duration).await;
+    let search_clients = match args.search_concurrency.as_slice() {
+        [] => vec![args.concurrency],
+        list => list.to_vec(),
+    };
+    for clients in search_clients {
+        search_phase(&client, &server, &tokens, clients, duration).await;
+    }
     mix_phase(&client, &server, &args, duration).await?;
     Ok(())
 }
@@ -258,9 +268,12 @@ async fn search_phase(
     client: &reqwest::Client,
     server: &Server,
     tokens: &[String],
-    args: &Args,
+    concurrency: usize,
     duration: Duration,
 ) {
+    // Other work on the machine changes these numbers most; say how busy it was.
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split(' ').next().unwrap_or("?").to_owned();
     let vocabulary = Arc::new(words::vocabulary(5000));
     let (client, base, tokens) = (
         client.clone(),
@@ -268,7 +281,7 @@ async fn search_phase(
         Arc::new(tokens.to_vec()),
     );
     let before = ProcessUsage::read(server.pid);
-    let result = closed_loop(args.concurrency, duration, move |worker, i| {
+    let result = closed_loop(concurrency, duration, move |worker, i| {
         let mut rng = StdRng::seed_from_u64((worker as u64) << 32 | i);
         let query = format!(
             "{} {}",
@@ -292,7 +305,10 @@ async fn search_phase(
     })
     .await;
     report(
-        "GET /notes?search= (two words, ranked, snippets)",
+        &format!(
+            "GET /notes?search= (two words, ranked, snippets), {concurrency} clients, \
+             load average {load} at the start"
+        ),
         server,
         before,
         result,
