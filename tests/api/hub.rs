@@ -6,24 +6,9 @@ use tokio_tungstenite::tungstenite::Message;
 use workbook::hub::ticket::{self, TicketClaims};
 
 use crate::harness::{Backend, TestApp};
-use crate::hub_client::{HubClient, join, live_session, refused_status, ws_url};
-
-/// The stored payloads of a session's events of these kinds.
-async fn stored(app: &TestApp, session: &str, kind_prefix: &str) -> Vec<String> {
-    let id: uuid::Uuid = session.parse().unwrap();
-    let events = workbook::db::session_events::all(&app.state.db, id)
-        .await
-        .unwrap();
-    events
-        .into_iter()
-        .filter(|e| e.event.kind().starts_with(kind_prefix))
-        .map(|e| e.to_json())
-        .collect()
-}
-
-fn user_id(joined: &Value) -> String {
-    joined["participant"]["id"].as_str().unwrap().to_owned()
-}
+use crate::hub_client::{
+    HubClient, join, live_session, participant_id, refused_status, stored, user_id, ws_url,
+};
 
 async fn tickets_are_single_use_unexpired_and_for_one_session(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
@@ -145,14 +130,8 @@ async fn anonymous_polls_questions_and_hands(backend: Backend) {
     let (mut h, _) = HubClient::join(&app, &id, &host).await;
     let (mut a, welcome_a) = HubClient::join(&app, &id, &ann).await;
     let (mut b, welcome_b) = HubClient::join(&app, &id, &bob).await;
-    let ann_id = welcome_a["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let bob_id = welcome_b["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ann_id = participant_id(&welcome_a);
+    let bob_id = participant_id(&welcome_b);
 
     let poll = h
         .ok(json!({"type": "poll.create", "question": "Best editor?",
@@ -234,15 +213,9 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, _) = HubClient::join(&app, &id, &host).await;
     let (mut a, welcome) = HubClient::join(&app, &id, &ann).await;
-    let ann_id = welcome["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ann_id = participant_id(&welcome);
     let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
-    let bob_id = welcome["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let bob_id = participant_id(&welcome);
 
     // A live promotion: ann becomes presenter and may now create polls; it is stored.
     let refused = a
@@ -299,10 +272,7 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
     h.ok(json!({"type": "mod.lock", "locked": true})).await;
     let (mut c, welcome) = HubClient::join(&app, &id, &carol).await;
     assert_eq!(welcome["lobby"], true, "{welcome}");
-    let carol_id = welcome["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let carol_id = participant_id(&welcome);
     h.event("lobby.knocked").await;
     assert_eq!(
         c.request(json!({"type": "chat.send", "text": "let me in"}))
@@ -314,10 +284,7 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
     let admitted = c.until(|f| f["type"] == "welcome").await;
     assert!(admitted["snapshot"].is_object(), "{admitted}");
     let (mut d, welcome) = HubClient::join(&app, &id, &dave).await;
-    let dave_id = welcome["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dave_id = participant_id(&welcome);
     h.until(|f| {
         f["event"]["kind"] == "lobby.knocked" && f["event"]["info"]["participant"] == json!(dave_id)
     })
