@@ -25,9 +25,11 @@ use super::effects;
 use super::registry::Registry;
 use crate::db::{self, Db};
 
-/// Most inputs handled before their events are stored and their frames sent: bounds
-/// the frames held back (and the task's time away from storing) in a burst.
-const GROUP_INPUTS: usize = 256;
+/// Most inputs in one group, as a share of a connection's outgoing queue: a group's
+/// frames reach each queue at once (one input can send a connection two: its event and
+/// an ack), so a group must leave room for the frames still queued from the last one,
+/// or a client that keeps up would be closed as a slow consumer.
+const GROUP_SHARE_OF_QUEUE: usize = 8;
 
 /// An input to a session's task.
 pub enum RoomInput {
@@ -78,6 +80,8 @@ pub struct Room {
     connections: HashMap<ConnectionId, Outgoing>,
     registry: Registry,
     idle: Duration,
+    /// Most inputs whose events share one commit.
+    group_inputs: usize,
 }
 
 impl Room {
@@ -96,6 +100,7 @@ impl Room {
             ..Limits::default()
         };
         let idle = Duration::from_secs(hub.idle_secs);
+        let group_inputs = (hub.outgoing_queue / GROUP_SHARE_OF_QUEUE).max(1);
         let config = SessionConfig {
             limits,
             lobby: row.settings.lobby,
@@ -114,6 +119,7 @@ impl Room {
             connections: HashMap::new(),
             registry,
             idle,
+            group_inputs,
         };
         if !room.drain().await {
             return Err(OpenError::Store);
@@ -173,7 +179,7 @@ impl Room {
 
     /// Handles the inputs already waiting, so their events share one commit.
     fn handle_queued(&mut self, inputs: &mut mpsc::Receiver<RoomInput>) {
-        for _ in 1..GROUP_INPUTS {
+        for _ in 1..self.group_inputs {
             match inputs.try_recv() {
                 Ok(input) => self.handle(input),
                 Err(_) => return,
