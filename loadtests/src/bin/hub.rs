@@ -138,7 +138,7 @@ async fn main() -> anyhow::Result<()> {
         idle.rss_bytes as f64 / 1_048_576.0,
         after.rss_bytes as f64 / 1_048_576.0,
     );
-    println!("event commits inside the server (quantiles since start, from /metrics):");
+    println!("event commits inside the server (/metrics; summary quantiles over its last ~60 s):");
     for line in commit_metrics(&http, &server.base).await? {
         println!("  {line}");
     }
