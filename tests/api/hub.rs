@@ -510,7 +510,44 @@ async fn a_slow_consumer_is_closed_with_resync(backend: Backend) {
     assert!(frames < 1000, "{frames}");
 }
 
+/// A group commit larger than one INSERT statement holds is stored whole and in order,
+/// and a seq stored twice is refused (two writers would be a bug).
+async fn the_event_log_stores_large_groups_in_order(backend: Backend) {
+    use signaling::{Event, MessageId, ParticipantId, StoredEvent};
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let host = app.user_with_role("host@example.com", "premium").await;
+    let id: uuid::Uuid = live_session(&app, &host, json!({})).await.parse().unwrap();
+    let from = ParticipantId::random();
+    let events: Vec<StoredEvent> = (1..=1234)
+        .map(|seq| StoredEvent {
+            seq,
+            at: chrono::Utc::now(),
+            event: Event::ChatPosted {
+                message: MessageId::random(),
+                from,
+                to: None,
+                text: format!("message {seq}"),
+            },
+        })
+        .collect();
+    let group: Vec<&StoredEvent> = events.iter().collect();
+    let db = &app.state.db;
+    workbook::db::session_events::append(db, id, &group)
+        .await
+        .unwrap();
+    let back = workbook::db::session_events::all(db, id).await.unwrap();
+    assert_eq!(back, events);
+    assert!(
+        workbook::db::session_events::append(db, id, &group[1233..])
+            .await
+            .is_err()
+    );
+}
+
 crate::on_both_backends!(
+    the_event_log_stores_large_groups_in_order,
     tickets_are_single_use_unexpired_and_for_one_session,
     chat_history_direct_messages_and_bad_frames,
     anonymous_polls_questions_and_hands,
