@@ -64,8 +64,12 @@ impl Db {
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
+            // No ping before each use: an in-process connection cannot go stale the
+            // way a network one can, and the ping is one more hand-off to the
+            // connection's thread on every query (the hub's event commits included).
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                .test_before_acquire(false)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         let mut handle = conn.lock_handle().await?;

@@ -20,19 +20,28 @@ pub enum LogError {
     },
 }
 
-/// Appends one event; a duplicate seq fails (two writers would be a bug).
-pub async fn append(db: &Db, session: Uuid, event: &StoredEvent) -> Result<(), sqlx::Error> {
-    let sql = "INSERT INTO session_events (session_id, seq, kind, payload, at) \
-               VALUES ($1, $2, $3, $4, $5)";
-    on_pool!(db, |pool| sqlx::query(sql)
-        .bind(session)
-        .bind(event.seq as i64)
-        .bind(event.event.kind())
-        .bind(event.to_json())
-        .bind(event.at)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+/// Most events in one INSERT statement (5 bind parameters each; SQLite allows 32,766).
+const EVENTS_PER_STATEMENT: usize = 500;
+
+/// Appends events in seq order, many rows per statement: a group of events costs one
+/// commit, not one each. Each statement commits on its own, in order, so whatever
+/// precedes a failure is stored. A duplicate seq fails (two writers would be a bug).
+pub async fn append(db: &Db, session: Uuid, events: &[&StoredEvent]) -> Result<(), sqlx::Error> {
+    for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+        on_pool!(db, |pool| {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO session_events (session_id, seq, kind, payload, at) ",
+            );
+            insert.push_values(chunk, |mut row, event| {
+                row.push_bind(session)
+                    .push_bind(event.seq as i64)
+                    .push_bind(event.event.kind())
+                    .push_bind(event.to_json())
+                    .push_bind(event.at);
+            });
+            insert.build().execute(pool).await.map(|_| ())
+        })?;
+    }
     Ok(())
 }
 

@@ -1,16 +1,22 @@
 //! One live session's task: owns the `signaling::Session`, takes inputs from a bounded
 //! channel, persists each event before sending the frames that follow it, and fans
 //! frames out to the connections' bounded queues.
+//!
+//! Group commit: the inputs that queued up while the task was storing take their turn
+//! together, and the events they cause are stored with one statement before any of
+//! their frames go out. Under load one commit then serves many messages instead of each
+//! message waiting behind the commits of all before it; alone, a message is stored and
+//! sent at once as before.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use bytes::Bytes;
 use chrono::Utc;
 use signaling::{
-    CloseCode, ConnectionId, Join, JoinRefused, Limits, Output, Session, SessionConfig,
+    CloseCode, ConnectionId, Join, JoinRefused, Limits, Output, Session, SessionConfig, StoredEvent,
 };
 use tokio::sync::{Notify, mpsc, oneshot};
 use uuid::Uuid;
@@ -18,6 +24,12 @@ use uuid::Uuid;
 use super::effects;
 use super::registry::Registry;
 use crate::db::{self, Db};
+
+/// Most inputs in one group, as a share of a connection's outgoing queue: a group's
+/// frames reach each queue at once (one input can send a connection two: its event and
+/// an ack), so a group must leave room for the frames still queued from the last one,
+/// or a client that keeps up would be closed as a slow consumer.
+const GROUP_SHARE_OF_QUEUE: usize = 8;
 
 /// An input to a session's task.
 pub enum RoomInput {
@@ -68,6 +80,8 @@ pub struct Room {
     connections: HashMap<ConnectionId, Outgoing>,
     registry: Registry,
     idle: Duration,
+    /// Most inputs whose events share one commit.
+    group_inputs: usize,
 }
 
 impl Room {
@@ -86,6 +100,7 @@ impl Room {
             ..Limits::default()
         };
         let idle = Duration::from_secs(hub.idle_secs);
+        let group_inputs = (hub.outgoing_queue / GROUP_SHARE_OF_QUEUE).max(1);
         let config = SessionConfig {
             limits,
             lobby: row.settings.lobby,
@@ -104,6 +119,7 @@ impl Room {
             connections: HashMap::new(),
             registry,
             idle,
+            group_inputs,
         };
         if !room.drain().await {
             return Err(OpenError::Store);
@@ -130,7 +146,10 @@ impl Room {
             };
             tokio::select! {
                 input = inputs.recv() => match input {
-                    Some(input) => self.handle(input),
+                    Some(input) => {
+                        self.handle(input);
+                        self.handle_queued(&mut inputs);
+                    }
                     None => return,
                 },
                 _ = timer => self.session.tick(Utc::now()),
@@ -155,6 +174,16 @@ impl Room {
             Duration::ZERO
         } else {
             self.idle
+        }
+    }
+
+    /// Handles the inputs already waiting, so their events share one commit.
+    fn handle_queued(&mut self, inputs: &mut mpsc::Receiver<RoomInput>) {
+        for _ in 1..self.group_inputs {
+            match inputs.try_recv() {
+                Ok(input) => self.handle(input),
+                Err(_) => return,
+            }
         }
     }
 
@@ -190,22 +219,48 @@ impl Room {
         }
     }
 
-    /// Acts on every pending output. False when an event could not be stored: the room
-    /// is then ahead of its log and must be rebuilt from storage.
+    /// Acts on every pending output: stores the pending events (one group), then sends
+    /// and closes in order. Sending can cause more (a slow consumer's departure), so
+    /// this repeats until nothing is pending. False when events could not be stored:
+    /// the room is then ahead of its log and must be rebuilt from storage.
     async fn drain(&mut self) -> bool {
-        while let Some(output) = self.session.poll_output() {
-            match output {
-                Output::Persist(event) => {
-                    if let Err(err) = db::session_events::append(&self.db, self.id, &event).await {
-                        tracing::error!(session = %self.id, error = %err, "storing a hub event failed");
-                        return false;
-                    }
-                    if let Err(err) = effects::apply(&self.db, self.id, &event).await {
-                        tracing::warn!(session = %self.id, error = %err, "applying a hub event failed");
-                    }
+        loop {
+            let outputs: Vec<Output> = std::iter::from_fn(|| self.session.poll_output()).collect();
+            if outputs.is_empty() {
+                return true;
+            }
+            let events: Vec<&StoredEvent> = outputs
+                .iter()
+                .filter_map(|output| match output {
+                    Output::Persist(event) => Some(event),
+                    _ => None,
+                })
+                .collect();
+            if !events.is_empty() && !self.store(&events).await {
+                return false;
+            }
+            for output in outputs {
+                match output {
+                    Output::Persist(_) => {}
+                    Output::Send { to, frame } => self.send(&to, frame),
+                    Output::Close { connection, code } => self.close(connection, code),
                 }
-                Output::Send { to, frame } => self.send(&to, frame),
-                Output::Close { connection, code } => self.close(connection, code),
+            }
+        }
+    }
+
+    /// Appends `events` to the log (one commit), then applies their side effects.
+    async fn store(&self, events: &[&StoredEvent]) -> bool {
+        let started = Instant::now();
+        if let Err(err) = db::session_events::append(&self.db, self.id, events).await {
+            tracing::error!(session = %self.id, error = %err, "storing hub events failed");
+            return false;
+        }
+        metrics::histogram!("hub_event_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("hub_event_commit_events").record(events.len() as f64);
+        for event in events {
+            if let Err(err) = effects::apply(&self.db, self.id, event).await {
+                tracing::warn!(session = %self.id, error = %err, "applying a hub event failed");
             }
         }
         true

@@ -6,24 +6,9 @@ use tokio_tungstenite::tungstenite::Message;
 use workbook::hub::ticket::{self, TicketClaims};
 
 use crate::harness::{Backend, TestApp};
-use crate::hub_client::{HubClient, join, live_session, refused_status, ws_url};
-
-/// The stored payloads of a session's events of these kinds.
-async fn stored(app: &TestApp, session: &str, kind_prefix: &str) -> Vec<String> {
-    let id: uuid::Uuid = session.parse().unwrap();
-    let events = workbook::db::session_events::all(&app.state.db, id)
-        .await
-        .unwrap();
-    events
-        .into_iter()
-        .filter(|e| e.event.kind().starts_with(kind_prefix))
-        .map(|e| e.to_json())
-        .collect()
-}
-
-fn user_id(joined: &Value) -> String {
-    joined["participant"]["id"].as_str().unwrap().to_owned()
-}
+use crate::hub_client::{
+    HubClient, join, live_session, participant_id, refused_status, stored, user_id, ws_url,
+};
 
 async fn tickets_are_single_use_unexpired_and_for_one_session(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
@@ -145,14 +130,8 @@ async fn anonymous_polls_questions_and_hands(backend: Backend) {
     let (mut h, _) = HubClient::join(&app, &id, &host).await;
     let (mut a, welcome_a) = HubClient::join(&app, &id, &ann).await;
     let (mut b, welcome_b) = HubClient::join(&app, &id, &bob).await;
-    let ann_id = welcome_a["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let bob_id = welcome_b["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ann_id = participant_id(&welcome_a);
+    let bob_id = participant_id(&welcome_b);
 
     let poll = h
         .ok(json!({"type": "poll.create", "question": "Best editor?",
@@ -234,15 +213,9 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, _) = HubClient::join(&app, &id, &host).await;
     let (mut a, welcome) = HubClient::join(&app, &id, &ann).await;
-    let ann_id = welcome["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ann_id = participant_id(&welcome);
     let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
-    let bob_id = welcome["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let bob_id = participant_id(&welcome);
 
     // A live promotion: ann becomes presenter and may now create polls; it is stored.
     let refused = a
@@ -299,10 +272,7 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
     h.ok(json!({"type": "mod.lock", "locked": true})).await;
     let (mut c, welcome) = HubClient::join(&app, &id, &carol).await;
     assert_eq!(welcome["lobby"], true, "{welcome}");
-    let carol_id = welcome["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let carol_id = participant_id(&welcome);
     h.event("lobby.knocked").await;
     assert_eq!(
         c.request(json!({"type": "chat.send", "text": "let me in"}))
@@ -314,10 +284,7 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
     let admitted = c.until(|f| f["type"] == "welcome").await;
     assert!(admitted["snapshot"].is_object(), "{admitted}");
     let (mut d, welcome) = HubClient::join(&app, &id, &dave).await;
-    let dave_id = welcome["participant"]["participant"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dave_id = participant_id(&welcome);
     h.until(|f| {
         f["event"]["kind"] == "lobby.knocked" && f["event"]["info"]["participant"] == json!(dave_id)
     })
@@ -460,7 +427,7 @@ async fn a_slow_consumer_is_closed_with_resync(backend: Backend) {
     let Some(app) = TestApp::start_with(backend, |f| {
         f.merge(figment::providers::Serialized::default(
             "hub",
-            json!({"outgoing_queue": 16, "room_queue": 4096, "idle_secs": 60,
+            json!({"outgoing_queue": 128, "room_queue": 4096, "idle_secs": 60,
                    "rate_burst": 2000, "rate_per_second": 1000}),
         ))
     })
@@ -531,6 +498,8 @@ async fn a_slow_consumer_is_closed_with_resync(backend: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(acks, 1000);
+    // Every acknowledged message was stored (grouped commits lose nothing).
+    assert_eq!(stored(&app, &id, "chat.posted").await.len(), 1000);
 
     let mut code = None;
     let mut frames = 0;
@@ -550,7 +519,44 @@ async fn a_slow_consumer_is_closed_with_resync(backend: Backend) {
     assert!(frames < 1000, "{frames}");
 }
 
+/// A group commit larger than one INSERT statement holds is stored whole and in order,
+/// and a seq stored twice is refused (two writers would be a bug).
+async fn the_event_log_stores_large_groups_in_order(backend: Backend) {
+    use signaling::{Event, MessageId, ParticipantId, StoredEvent};
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let host = app.user_with_role("host@example.com", "premium").await;
+    let id: uuid::Uuid = live_session(&app, &host, json!({})).await.parse().unwrap();
+    let from = ParticipantId::random();
+    let events: Vec<StoredEvent> = (1..=1234)
+        .map(|seq| StoredEvent {
+            seq,
+            at: chrono::Utc::now(),
+            event: Event::ChatPosted {
+                message: MessageId::random(),
+                from,
+                to: None,
+                text: format!("message {seq}"),
+            },
+        })
+        .collect();
+    let group: Vec<&StoredEvent> = events.iter().collect();
+    let db = &app.state.db;
+    workbook::db::session_events::append(db, id, &group)
+        .await
+        .unwrap();
+    let back = workbook::db::session_events::all(db, id).await.unwrap();
+    assert_eq!(back, events);
+    assert!(
+        workbook::db::session_events::append(db, id, &group[1233..])
+            .await
+            .is_err()
+    );
+}
+
 crate::on_both_backends!(
+    the_event_log_stores_large_groups_in_order,
     tickets_are_single_use_unexpired_and_for_one_session,
     chat_history_direct_messages_and_bad_frames,
     anonymous_polls_questions_and_hands,

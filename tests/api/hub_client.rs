@@ -10,9 +10,46 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::harness::TestApp;
+use crate::harness::{Backend, TestApp};
 
 const WAIT: Duration = Duration::from_secs(10);
+
+/// The stored payloads of a session's events whose kind starts with `kind_prefix`.
+pub async fn stored(app: &TestApp, session: &str, kind_prefix: &str) -> Vec<String> {
+    let id: uuid::Uuid = session.parse().unwrap();
+    let events = workbook::db::session_events::all(&app.state.db, id)
+        .await
+        .unwrap();
+    events
+        .into_iter()
+        .filter(|e| e.event.kind().starts_with(kind_prefix))
+        .map(|e| e.to_json())
+        .collect()
+}
+
+/// The participant id in a `POST .../join` answer.
+pub fn user_id(joined: &Value) -> String {
+    joined["participant"]["id"].as_str().unwrap().to_owned()
+}
+
+/// The participant id in a `welcome` frame.
+pub fn participant_id(welcome: &Value) -> String {
+    welcome["participant"]["participant"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A server whose hub lets one participant send many messages at once (tests that send
+/// more than the default burst of 20).
+pub async fn unthrottled(backend: Backend) -> Option<TestApp> {
+    TestApp::start_with(backend, |f| {
+        use figment::providers::Serialized;
+        f.merge(Serialized::default("hub.rate_burst", 1000))
+            .merge(Serialized::default("hub.rate_per_second", 1000))
+    })
+    .await
+}
 
 /// Schedules and starts a session hosted by `host`; returns its id.
 pub async fn live_session(app: &TestApp, host: &str, settings: Value) -> String {
@@ -146,6 +183,19 @@ impl HubClient {
             let frame = self.next().await;
             if matches(&frame) {
                 return frame;
+            }
+        }
+    }
+
+    /// Reads frames up to and including the first that matches; returns them all.
+    pub async fn frames_until(&mut self, matches: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut frames = Vec::new();
+        loop {
+            let frame = self.next().await;
+            let done = matches(&frame);
+            frames.push(frame);
+            if done {
+                return frames;
             }
         }
     }
