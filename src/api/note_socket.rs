@@ -96,9 +96,14 @@ async fn close(mut socket: WebSocket, code: CloseCode) {
         return;
     }
     let drained = tokio::time::timeout(CLOSE_DRAIN, async {
-        while let Some(Ok(message)) = socket.recv().await {
-            if matches!(message, Message::Close(_)) {
-                break;
+        loop {
+            match socket.recv().await {
+                Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+                // Unreadable input (the rest of an oversized frame) ends the stream: hold the
+                // socket until the deadline, so the client reads our close frame before
+                // dropping it resets the connection.
+                Some(Err(_)) | None => std::future::pending::<()>().await,
             }
         }
     });

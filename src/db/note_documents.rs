@@ -76,7 +76,9 @@ impl NoteStore for DbNoteStore {
     ) -> Result<(), StoreError> {
         let id = note_uuid(note)?;
         let text = text.to_owned();
-        self.writer.save_text(id, text, stored_seq(through_seq)).await
+        self.writer
+            .save_text(id, text, stored_seq(through_seq))
+            .await
     }
 
     async fn compact(&self, note: &NoteId, snapshot: Snapshot) -> Result<(), StoreError> {
