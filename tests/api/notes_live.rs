@@ -688,3 +688,101 @@ async fn the_token_may_come_as_a_subprotocol_which_is_echoed() {
     };
     assert_eq!(code, 4401);
 }
+
+/// A y-websocket update message (sync message 0, update 2) inserting `text` as a fresh client.
+fn update_frame(text: &str) -> tokio_tungstenite::tungstenite::Message {
+    let update = crdt::seed_update(text);
+    let mut frame = vec![0u8, 2];
+    let mut len = update.len();
+    while len >= 0x80 {
+        frame.push((len as u8 & 0x7f) | 0x80);
+        len >>= 7;
+    }
+    frame.push(len as u8);
+    frame.extend_from_slice(&update);
+    tokio_tungstenite::tungstenite::Message::binary(frame)
+}
+
+/// Whether a document update reaches `client` within `within`.
+async fn receives_update(
+    client: &mut tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+    within: Duration,
+) -> bool {
+    use futures_util::StreamExt;
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, client.next()).await {
+            Ok(Some(Ok(message))) if is_update(&message) => return true,
+            Ok(Some(Ok(_))) => {}
+            _ => return false,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_downgraded_share_stops_editing_and_making_the_note_private_closes_it() {
+    use futures_util::SinkExt;
+
+    let live = LiveNote::start("").await;
+    let url = |token: &str| format!("{}/{}?token={token}", live.ws_base, live.id);
+    let mut owner = raw_client(&url(&live.owner), None).await;
+    let mut writer = raw_client(&url(&live.writer), None).await;
+
+    writer.send(update_frame("while allowed. ")).await.unwrap();
+    assert!(receives_update(&mut owner, Duration::from_secs(5)).await);
+
+    // Downgraded to read while connected: from now on its edits reach no one.
+    let (status, body) = live
+        .app
+        .post(
+            &format!("/api/workbook/notes/{}/shares", live.id),
+            Some(&live.owner),
+            json!({"email": "writer@example.com", "permission": "read"}),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    writer
+        .send(update_frame("after the downgrade. "))
+        .await
+        .unwrap();
+    assert!(!receives_update(&mut owner, Duration::from_secs(1)).await);
+    assert_eq!(live.rest_note().await["content"], "while allowed. ");
+
+    // Private again: every share is revoked and the shared connection closes with 4403.
+    let version = live.rest_note().await["version"].clone();
+    let (status, body) = live
+        .app
+        .call(
+            Method::PUT,
+            &format!("/api/workbook/notes/{}", live.id),
+            Some(&live.owner),
+            Some(json!({"version": version, "isPrivate": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(close_code(&mut writer).await, 4403);
+    // The owner's connection is untouched and still edits.
+    owner
+        .send(update_frame("the owner goes on. "))
+        .await
+        .unwrap();
+    let mut content = Value::Null;
+    for _ in 0..50 {
+        content = live.rest_note().await["content"].clone();
+        if content
+            .as_str()
+            .is_some_and(|c| c.contains("the owner goes on. "))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        content
+            .as_str()
+            .is_some_and(|c| c.contains("while allowed. ")
+                && c.contains("the owner goes on. ")
+                && !c.contains("after the downgrade")),
+        "{content}"
+    );
+}
