@@ -7,7 +7,7 @@ use workbook::hub::ticket::{self, TicketClaims};
 
 use crate::harness::{Backend, TestApp};
 use crate::hub_client::{
-    HubClient, join, live_session, participant_id, refused_status, stored, user_id, ws_url,
+    Cast, HubClient, join, live_session, participant_id, refused_status, stored, user_id, ws_url,
 };
 
 async fn tickets_are_single_use_unexpired_and_for_one_session(backend: Backend) {
@@ -62,10 +62,12 @@ async fn chat_history_direct_messages_and_bad_frames(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let host = app.user_with_role("host@example.com", "premium").await;
-    let ann = app.user_with_role("ann@example.com", "user").await;
-    let bob = app.user_with_role("bob@example.com", "user").await;
-    let carol = app.user_with_role("carol@example.com", "user").await;
+    let Cast {
+        host,
+        ann,
+        bob,
+        carol,
+    } = Cast::sign_up(&app).await;
     let id = live_session(&app, &host, json!({})).await;
     let bob_id = user_id(&join(&app, &id, &bob).await);
 
@@ -205,10 +207,12 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let host = app.user_with_role("host@example.com", "premium").await;
-    let ann = app.user_with_role("ann@example.com", "user").await;
-    let bob = app.user_with_role("bob@example.com", "user").await;
-    let carol = app.user_with_role("carol@example.com", "user").await;
+    let Cast {
+        host,
+        ann,
+        bob,
+        carol,
+    } = Cast::sign_up(&app).await;
     let dave = app.user_with_role("dave@example.com", "user").await;
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, _) = HubClient::join(&app, &id, &host).await;

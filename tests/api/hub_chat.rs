@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp};
-use crate::hub_client::{HubClient, live_session, participant_id, stored};
+use crate::hub_client::{Cast, HubClient, live_session, participant_id, stored};
 
 /// The chat messages of a welcome's snapshot.
 fn snapshot_messages(welcome: &Value) -> Vec<Value> {
@@ -18,10 +18,12 @@ async fn reactions_are_broadcast_toggled_and_kept(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let host = app.user_with_role("host@example.com", "premium").await;
-    let ann = app.user_with_role("ann@example.com", "user").await;
-    let bob = app.user_with_role("bob@example.com", "user").await;
-    let carol = app.user_with_role("carol@example.com", "user").await;
+    let Cast {
+        host,
+        ann,
+        bob,
+        carol,
+    } = Cast::sign_up(&app).await;
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, _) = HubClient::join(&app, &id, &host).await;
     let (mut a, _) = HubClient::join(&app, &id, &ann).await;
@@ -83,10 +85,12 @@ async fn authors_edit_and_delete_their_own_messages(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let host = app.user_with_role("host@example.com", "premium").await;
-    let ann = app.user_with_role("ann@example.com", "user").await;
-    let bob = app.user_with_role("bob@example.com", "user").await;
-    let carol = app.user_with_role("carol@example.com", "user").await;
+    let Cast {
+        host,
+        ann,
+        bob,
+        carol,
+    } = Cast::sign_up(&app).await;
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, _) = HubClient::join(&app, &id, &host).await;
     let (mut a, welcome) = HubClient::join(&app, &id, &ann).await;
@@ -304,10 +308,12 @@ async fn a_chat_lock_silences_everyone_but_moderators(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let host = app.user_with_role("host@example.com", "premium").await;
-    let ann = app.user_with_role("ann@example.com", "user").await;
-    let bob = app.user_with_role("bob@example.com", "user").await;
-    let carol = app.user_with_role("carol@example.com", "user").await;
+    let Cast {
+        host,
+        ann,
+        bob,
+        carol,
+    } = Cast::sign_up(&app).await;
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, welcome) = HubClient::join(&app, &id, &host).await;
     let host_id = participant_id(&welcome);

@@ -52,6 +52,25 @@ pub async fn unthrottled(backend: Backend) -> Option<TestApp> {
 }
 
 /// Schedules and starts a session hosted by `host`; returns its id.
+/// The usual people of a hub test: a premium host and the plain users ann, bob and carol.
+pub struct Cast {
+    pub host: String,
+    pub ann: String,
+    pub bob: String,
+    pub carol: String,
+}
+
+impl Cast {
+    pub async fn sign_up(app: &TestApp) -> Cast {
+        Cast {
+            host: app.user_with_role("host@example.com", "premium").await,
+            ann: app.user_with_role("ann@example.com", "user").await,
+            bob: app.user_with_role("bob@example.com", "user").await,
+            carol: app.user_with_role("carol@example.com", "user").await,
+        }
+    }
+}
+
 pub async fn live_session(app: &TestApp, host: &str, settings: Value) -> String {
     let (status, session) = app
         .post(

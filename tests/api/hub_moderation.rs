@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp};
-use crate::hub_client::{HubClient, join, live_session, participant_id, stored};
+use crate::hub_client::{Cast, HubClient, join, live_session, participant_id, stored};
 
 /// Whether `frames` hold an event of this kind.
 fn has_event(frames: &[Value], kind: &str) -> bool {
@@ -79,10 +79,12 @@ async fn recording_state_comes_with_a_consent_notice_for_everyone(backend: Backe
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let host = app.user_with_role("host@example.com", "premium").await;
-    let ann = app.user_with_role("ann@example.com", "user").await;
-    let bob = app.user_with_role("bob@example.com", "user").await;
-    let carol = app.user_with_role("carol@example.com", "user").await;
+    let Cast {
+        host,
+        ann,
+        bob,
+        carol,
+    } = Cast::sign_up(&app).await;
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, welcome) = HubClient::join(&app, &id, &host).await;
     let host_id = participant_id(&welcome);
@@ -128,10 +130,12 @@ async fn the_lobby_holds_knockers_until_admitted_or_denied(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let host = app.user_with_role("host@example.com", "premium").await;
-    let ann = app.user_with_role("ann@example.com", "user").await;
-    let bob = app.user_with_role("bob@example.com", "user").await;
-    let carol = app.user_with_role("carol@example.com", "user").await;
+    let Cast {
+        host,
+        ann,
+        bob,
+        carol,
+    } = Cast::sign_up(&app).await;
     let id = live_session(&app, &host, json!({"lobby": true})).await;
     let (mut h, welcome) = HubClient::join(&app, &id, &host).await;
     assert_eq!(welcome["lobby"], false, "{welcome}");
