@@ -154,6 +154,19 @@ impl LiveNote {
         }
     }
 
+    /// `PUT`s `changes` to the note as `token`, based on its current version.
+    async fn put(&self, token: &str, mut changes: Value) -> (StatusCode, Value) {
+        changes["version"] = self.rest_note().await["version"].clone();
+        self.app
+            .call(
+                Method::PUT,
+                &format!("/api/workbook/notes/{}", self.id),
+                Some(token),
+                Some(changes),
+            )
+            .await
+    }
+
     async fn rest_note(&self) -> Value {
         let (status, body) = self
             .app
@@ -237,16 +250,7 @@ async fn a_rest_put_shows_up_in_a_live_provider() {
     );
     let mut out = lines(&mut watcher);
     assert_eq!(next_line(&mut out, "watch.mjs").await, "synced");
-    let version = live.rest_note().await["version"].as_i64().unwrap();
-    let (status, body) = live
-        .app
-        .call(
-            Method::PUT,
-            &format!("/api/workbook/notes/{}", live.id),
-            Some(&live.writer),
-            Some(json!({"version": version, "content": expected})),
-        )
-        .await;
+    let (status, body) = live.put(&live.writer, json!({"content": expected})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["note"]["content"], expected);
     let result = finish(watcher, out, "watch.mjs").await;
@@ -279,15 +283,7 @@ async fn pycrdt_edits_alongside_rest() {
         note = live.rest_note().await;
     }
     assert_eq!(note["content"], "from rest. from python. ");
-    let (status, body) = live
-        .app
-        .call(
-            Method::PUT,
-            &format!("/api/workbook/notes/{}", live.id),
-            Some(&live.owner),
-            Some(json!({"version": note["version"], "content": later})),
-        )
-        .await;
+    let (status, body) = live.put(&live.owner, json!({"content": later})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let result = finish(client, out, "pycrdt_client.py").await;
     assert_eq!(result["text"], later);
@@ -749,16 +745,7 @@ async fn a_downgraded_share_stops_editing_and_making_the_note_private_closes_it(
     assert_eq!(live.rest_note().await["content"], "while allowed. ");
 
     // Private again: every share is revoked and the shared connection closes with 4403.
-    let version = live.rest_note().await["version"].clone();
-    let (status, body) = live
-        .app
-        .call(
-            Method::PUT,
-            &format!("/api/workbook/notes/{}", live.id),
-            Some(&live.owner),
-            Some(json!({"version": version, "isPrivate": true})),
-        )
-        .await;
+    let (status, body) = live.put(&live.owner, json!({"isPrivate": true})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(close_code(&mut writer).await, 4403);
     // The owner's connection is untouched and still edits.
