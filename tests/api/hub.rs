@@ -216,10 +216,8 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
     let dave = app.user_with_role("dave@example.com", "user").await;
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, _) = HubClient::join(&app, &id, &host).await;
-    let (mut a, welcome) = HubClient::join(&app, &id, &ann).await;
-    let ann_id = participant_id(&welcome);
-    let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
-    let bob_id = participant_id(&welcome);
+    let (mut a, ann_id) = HubClient::join_with_id(&app, &id, &ann).await;
+    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
 
     // A live promotion: ann becomes presenter and may now create polls; it is stored.
     let refused = a
@@ -287,8 +285,7 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
         .await;
     let admitted = c.until(|f| f["type"] == "welcome").await;
     assert!(admitted["snapshot"].is_object(), "{admitted}");
-    let (mut d, welcome) = HubClient::join(&app, &id, &dave).await;
-    let dave_id = participant_id(&welcome);
+    let (mut d, dave_id) = HubClient::join_with_id(&app, &id, &dave).await;
     h.until(|f| {
         f["event"]["kind"] == "lobby.knocked" && f["event"]["info"]["participant"] == json!(dave_id)
     })

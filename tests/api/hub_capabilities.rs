@@ -137,8 +137,7 @@ async fn every_message_type_is_checked_against_every_role(backend: Backend) {
     for (account, role, subject) in cases {
         let id = live_session(&app, &host, json!({})).await;
         let (mut admin, _) = HubClient::join(&app, &id, &admin).await;
-        let (mut target, welcome) = HubClient::join(&app, &id, &target).await;
-        let target_id = participant_id(&welcome);
+        let (mut target, target_id) = HubClient::join_with_id(&app, &id, &target).await;
         let (mut subject, welcome) = HubClient::join(&app, &id, subject).await;
         let subject_id = participant_id(&welcome);
         let mut caps = capability_set(&welcome["capabilities"]);

@@ -27,8 +27,7 @@ async fn reactions_are_broadcast_toggled_and_kept(backend: Backend) {
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, _) = HubClient::join(&app, &id, &host).await;
     let (mut a, _) = HubClient::join(&app, &id, &ann).await;
-    let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
-    let bob_id = participant_id(&welcome);
+    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
 
     let message = a
         .ok(json!({"type": "chat.send", "text": "react to me"}))
@@ -93,10 +92,8 @@ async fn authors_edit_and_delete_their_own_messages(backend: Backend) {
     } = Cast::sign_up(&app).await;
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, _) = HubClient::join(&app, &id, &host).await;
-    let (mut a, welcome) = HubClient::join(&app, &id, &ann).await;
-    let ann_id = participant_id(&welcome);
-    let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
-    let bob_id = participant_id(&welcome);
+    let (mut a, ann_id) = HubClient::join_with_id(&app, &id, &ann).await;
+    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
 
     let first = a
         .ok(json!({"type": "chat.send", "text": "teh first"}))
@@ -166,13 +163,10 @@ async fn moderators_delete_public_messages_not_direct_ones(backend: Backend) {
     let bob = app.user_with_role("bob@example.com", "user").await;
     let cole = app.user_with_role("cole@example.com", "user").await;
     let id = live_session(&app, &host, json!({})).await;
-    let (mut h, welcome) = HubClient::join(&app, &id, &host).await;
-    let host_id = participant_id(&welcome);
+    let (mut h, host_id) = HubClient::join_with_id(&app, &id, &host).await;
     let (mut a, _) = HubClient::join(&app, &id, &ann).await;
-    let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
-    let bob_id = participant_id(&welcome);
-    let (mut c, welcome) = HubClient::join(&app, &id, &cole).await;
-    let cole_id = participant_id(&welcome);
+    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
+    let (mut c, cole_id) = HubClient::join_with_id(&app, &id, &cole).await;
 
     let rude = a.ok(json!({"type": "chat.send", "text": "rude"})).await["message"].clone();
     let also_rude = a
@@ -229,8 +223,7 @@ async fn typing_is_throttled_and_never_stored(backend: Backend) {
     let viewer = app.user_with_role("vic@example.com", "user").await;
     let id = live_session(&app, &host, json!({})).await;
     let (mut h, _) = HubClient::join(&app, &id, &host).await;
-    let (mut a, welcome) = HubClient::join(&app, &id, &ann).await;
-    let ann_id = participant_id(&welcome);
+    let (mut a, ann_id) = HubClient::join_with_id(&app, &id, &ann).await;
     let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
     let bob_id = participant_id(&welcome);
     let seq = welcome["seq"].as_u64().unwrap();
@@ -274,8 +267,7 @@ async fn typing_is_throttled_and_never_stored(backend: Backend) {
     assert!(to_host.iter().all(|f| f["type"] != "signal"), "{to_host:?}");
 
     // Viewers may chat (so type) but not direct-message (so not type to someone).
-    let (mut v, welcome) = HubClient::join(&app, &id, &viewer).await;
-    let viewer_id = participant_id(&welcome);
+    let (mut v, viewer_id) = HubClient::join_with_id(&app, &id, &viewer).await;
     h.ok(json!({"type": "mod.set_role", "participant": viewer_id, "role": "viewer"}))
         .await;
     v.event("role.changed").await;
@@ -315,11 +307,9 @@ async fn a_chat_lock_silences_everyone_but_moderators(backend: Backend) {
         carol,
     } = Cast::sign_up(&app).await;
     let id = live_session(&app, &host, json!({})).await;
-    let (mut h, welcome) = HubClient::join(&app, &id, &host).await;
-    let host_id = participant_id(&welcome);
+    let (mut h, host_id) = HubClient::join_with_id(&app, &id, &host).await;
     let (mut a, _) = HubClient::join(&app, &id, &ann).await;
-    let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
-    let bob_id = participant_id(&welcome);
+    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
     let before = a.ok(json!({"type": "chat.send", "text": "before"})).await["message"].clone();
 
     let refused = a

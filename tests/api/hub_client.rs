@@ -129,6 +129,12 @@ impl HubClient {
         Self::resume(app, session, token, None).await
     }
 
+    /// Joins and returns the client with its participant id.
+    pub async fn join_with_id(app: &TestApp, session: &str, token: &str) -> (HubClient, String) {
+        let (client, welcome) = Self::join(app, session, token).await;
+        (client, participant_id(&welcome))
+    }
+
     /// Joins with `?last_seq=`.
     pub async fn resume(
         app: &TestApp,

@@ -20,12 +20,9 @@ async fn mute_requests_reach_the_target_and_moderators_only(backend: Backend) {
     let ann = app.user_with_role("ann@example.com", "user").await;
     let bob = app.user_with_role("bob@example.com", "user").await;
     let id = live_session(&app, &host, json!({})).await;
-    let (mut h, welcome) = HubClient::join(&app, &id, &host).await;
-    let host_id = participant_id(&welcome);
-    let (mut c, welcome) = HubClient::join(&app, &id, &cole).await;
-    let cole_id = participant_id(&welcome);
-    let (mut a, welcome) = HubClient::join(&app, &id, &ann).await;
-    let ann_id = participant_id(&welcome);
+    let (mut h, host_id) = HubClient::join_with_id(&app, &id, &host).await;
+    let (mut c, cole_id) = HubClient::join_with_id(&app, &id, &cole).await;
+    let (mut a, ann_id) = HubClient::join_with_id(&app, &id, &ann).await;
     let (mut b, _) = HubClient::join(&app, &id, &bob).await;
     h.ok(json!({"type": "mod.set_role", "participant": cole_id, "role": "cohost"}))
         .await;
@@ -86,11 +83,9 @@ async fn recording_state_comes_with_a_consent_notice_for_everyone(backend: Backe
         carol,
     } = Cast::sign_up(&app).await;
     let id = live_session(&app, &host, json!({})).await;
-    let (mut h, welcome) = HubClient::join(&app, &id, &host).await;
-    let host_id = participant_id(&welcome);
+    let (mut h, host_id) = HubClient::join_with_id(&app, &id, &host).await;
     let (mut a, _) = HubClient::join(&app, &id, &ann).await;
-    let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
-    let bob_id = participant_id(&welcome);
+    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
 
     let refused = a.request(json!({"type": "recording.start"})).await;
     assert_eq!(refused["code"], "forbidden", "{refused}");
@@ -183,8 +178,7 @@ async fn the_lobby_holds_knockers_until_admitted_or_denied(backend: Backend) {
     h.until(|f| f["event"]["text"] == "thanks").await;
 
     // Participants cannot admit; others do not see the lobby traffic.
-    let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
-    let bob_id = participant_id(&welcome);
+    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
     h.until(|f| {
         f["event"]["kind"] == "lobby.knocked" && f["event"]["info"]["participant"] == json!(bob_id)
     })
@@ -205,8 +199,7 @@ async fn the_lobby_holds_knockers_until_admitted_or_denied(backend: Backend) {
     assert_eq!(gone["code"], "not_found", "{gone}");
 
     // A knocker who gives up leaves the lobby.
-    let (c, welcome) = HubClient::join(&app, &id, &carol).await;
-    let carol_id = participant_id(&welcome);
+    let (c, carol_id) = HubClient::join_with_id(&app, &id, &carol).await;
     h.until(|f| {
         f["event"]["kind"] == "lobby.knocked"
             && f["event"]["info"]["participant"] == json!(carol_id)
@@ -243,12 +236,9 @@ async fn live_role_changes_grant_and_revoke_capabilities(backend: Backend) {
     let ann = app.user_with_role("ann@example.com", "user").await;
     let bob = app.user_with_role("bob@example.com", "user").await;
     let id = live_session(&app, &host, json!({})).await;
-    let (mut h, welcome) = HubClient::join(&app, &id, &host).await;
-    let host_id = participant_id(&welcome);
-    let (mut a, welcome) = HubClient::join(&app, &id, &ann).await;
-    let ann_id = participant_id(&welcome);
-    let (mut b, welcome) = HubClient::join(&app, &id, &bob).await;
-    let bob_id = participant_id(&welcome);
+    let (mut h, host_id) = HubClient::join_with_id(&app, &id, &host).await;
+    let (mut a, ann_id) = HubClient::join_with_id(&app, &id, &ann).await;
+    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
     let screen = json!({"type": "media.state", "screen": true});
     let poll = json!({"type": "poll.create", "question": "Q?", "options": ["a", "b"]});
 

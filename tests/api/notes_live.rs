@@ -476,15 +476,12 @@ async fn kill_9_mid_edit_loses_nothing_a_client_had_seen() {
     let number = last_seen.trim_start_matches("edit ");
     let mut hits = Value::Null;
     for _ in 0..100 {
-        hits = client
-            .get(format!("{base}/api/workbook/search?q={number}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        hits = get_json(
+            &client,
+            &format!("{base}/api/workbook/search?q={number}"),
+            &token,
+        )
+        .await;
         if hits["hits"][0]["id"] == id.as_str() {
             break;
         }
@@ -505,16 +502,14 @@ async fn kill_9_mid_edit_loses_nothing_a_client_had_seen() {
         stored.starts_with(seen),
         "lost edits: saw {seen:?}, stored {stored:?}"
     );
-    let note: Value = client
-        .get(format!("{base}/api/workbook/notes/{id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let note: Value = get_json(&client, &format!("{base}/api/workbook/notes/{id}"), &token).await;
     assert_eq!(note["note"]["content"], stored);
+}
+
+/// `GET url` as `token`, answered with JSON.
+async fn get_json(client: &reqwest::Client, url: &str, token: &str) -> Value {
+    let response = client.get(url).bearer_auth(token).send().await.unwrap();
+    response.json().await.unwrap()
 }
 
 /// Reads until the server's close frame and returns its code.
