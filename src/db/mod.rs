@@ -152,6 +152,12 @@ impl BeginWrite for PgPool {
     }
 }
 
+/// True when `err` is a foreign-key violation (a row naming one that is gone).
+pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .is_some_and(|e| e.is_foreign_key_violation())
+}
+
 /// True when `err` is a unique-constraint violation (duplicate email, ...).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()

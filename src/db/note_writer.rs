@@ -14,7 +14,7 @@ use crdt::{Snapshot, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{BeginWrite, Db};
+use super::{BeginWrite, Db, is_foreign_key_violation};
 use crate::on_pool;
 
 /// Requests waiting for the writer; rooms wait when it is full.
@@ -107,20 +107,31 @@ async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
                     let _ = request.reply.send(Ok(result));
                 }
             }
-            // One request may be at fault; alone, the others go through.
+            // One request may be at fault (its note deleted meanwhile); alone, the others go
+            // through.
             Err(_) if group.len() > 1 => {
                 for request in group.drain(..) {
                     let single = std::slice::from_ref(&request);
                     let answer = write_group(&db, single).await.map(|mut r| r.remove(0));
-                    let _ = request.reply.send(answer);
+                    let _ = request.reply.send(answer.or_else(note_gone));
                 }
             }
             Err(error) => {
                 if let Some(request) = group.pop() {
-                    let _ = request.reply.send(Err(error));
+                    let _ = request.reply.send(note_gone(error));
                 }
             }
         }
+    }
+}
+
+/// A write refused by the foreign key to `notes` names a deleted note; the note's room
+/// closes with 4404 rather than 4502.
+fn note_gone(error: sqlx::Error) -> Result<Written, sqlx::Error> {
+    if is_foreign_key_violation(&error) {
+        Ok(Written::NoteGone)
+    } else {
+        Err(error)
     }
 }
 
@@ -129,20 +140,15 @@ const SAVE_TEXT: &str = "UPDATE notes SET content = $1, content_seq = $2, versio
                                 updated_at = $3
                          WHERE id = $4 AND content_seq < $2";
 
-/// Performs every request of `group`, in order, in one transaction.
+/// Performs every request of `group`, in order, in one transaction; fails as a whole.
 async fn write_group(db: &Db, group: &[Request]) -> Result<Vec<Written>, sqlx::Error> {
     let mut results = Vec::with_capacity(group.len());
     on_pool!(db, |pool| {
         let mut tx = pool.begin_write().await?;
+        // No existence check per request: the foreign keys of `note_updates` and
+        // `note_snapshots` refuse a deleted note's rows (see `note_gone`), and a text saved
+        // for one updates nothing.
         for Request { note, write, .. } in group {
-            let exists = sqlx::query("SELECT 1 FROM notes WHERE id = $1")
-                .bind(note)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if exists.is_none() {
-                results.push(Written::NoteGone);
-                continue;
-            }
             let (text, through_seq) = match write {
                 Write::Append(updates) => {
                     let mut seq: i64 = sqlx::query_scalar(
