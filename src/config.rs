@@ -34,6 +34,10 @@ pub struct Config {
 pub struct NotesConfig {
     pub max_connections_per_room: usize,
     pub outgoing_queue: usize,
+    pub changes_per_second: u32,
+    pub change_burst: u32,
+    pub frames_per_second: u32,
+    pub frame_burst: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -238,8 +242,24 @@ impl Config {
                 return invalid(key, "max and window_secs must be greater than 0");
             }
         }
-        if self.notes.max_connections_per_room == 0 || self.notes.outgoing_queue == 0 {
-            return invalid("notes.outgoing_queue", "limits must be at least 1");
+        let notes = &self.notes;
+        for (key, value) in [
+            (
+                "notes.max_connections_per_room",
+                notes.max_connections_per_room,
+            ),
+            ("notes.outgoing_queue", notes.outgoing_queue),
+            (
+                "notes.changes_per_second",
+                notes.changes_per_second as usize,
+            ),
+            ("notes.change_burst", notes.change_burst as usize),
+            ("notes.frames_per_second", notes.frames_per_second as usize),
+            ("notes.frame_burst", notes.frame_burst as usize),
+        ] {
+            if value == 0 {
+                return invalid(key, "must be at least 1");
+            }
         }
         let transcription = &self.transcription;
         if !matches!(transcription.engine.as_str(), "whisper" | "openai") {

@@ -38,6 +38,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let mut rooms_config = RoomsConfig::default();
     rooms_config.limits.max_connections = config.notes.max_connections_per_room;
     rooms_config.outgoing_queue = config.notes.outgoing_queue;
+    rooms_config.limits.changes_per_second = config.notes.changes_per_second;
+    rooms_config.limits.change_burst = config.notes.change_burst;
+    rooms_config.limits.frames_per_second = config.notes.frames_per_second;
+    rooms_config.limits.frame_burst = config.notes.frame_burst;
     let rooms = crdt::Rooms::new(DbNoteStore::new(db.clone()), rooms_config);
     tokio::spawn(catch_up_note_texts(db.clone(), rooms.clone()));
     let hub = Registry::new(

@@ -415,6 +415,86 @@ fn update_is_persisted_before_it_is_relayed() {
     assert!(persist < relay, "{outputs:?}");
 }
 
+/// The doc-update frames among `outputs`, with their recipients.
+fn relays(outputs: &[Output]) -> Vec<(Vec<ConnId>, Bytes)> {
+    outputs
+        .iter()
+        .filter_map(|output| match output {
+            Output::Broadcast { to, frame } if is_doc_update(frame) => {
+                Some((to.clone(), frame.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn edits_handled_together_are_stored_and_relayed_as_one_update() {
+    let mut net = Net::new();
+    let (a, b, c) = (
+        net.join("ann", Access::Write),
+        net.join("bob", Access::Write),
+        net.join("cy", Access::Read),
+    );
+    let (edit_a, edit_b) = (net.client(a).append("ann "), net.client(b).append("bob "));
+    let frames = [(a, edit_a.as_ref()), (b, edit_b.as_ref())];
+    let outputs = net.room.receive_frames(frames, net.now);
+
+    let persisted = outputs.iter().filter(|o| matches!(o, Output::Persist(_)));
+    assert_eq!(persisted.count(), 1, "{outputs:?}");
+    let relays = relays(&outputs);
+    assert_eq!(relays.len(), 1, "{outputs:?}");
+    // Two authors: one frame for all; each author's own half is a no-op for it.
+    assert_eq!(relays[0].0, vec![a, b, c]);
+    net.perform(outputs);
+    let text = net.room.text();
+    assert_eq!(text.len(), "ann bob ".len());
+    for conn in [a, b, c] {
+        assert_eq!(net.client(conn).text(), text);
+    }
+}
+
+#[test]
+fn one_authors_batch_is_not_sent_back_to_it() {
+    let mut net = Net::new();
+    let (a, b) = (
+        net.join("ann", Access::Write),
+        net.join("bob", Access::Write),
+    );
+    let first = net.client(a).append("one ");
+    let second = net.client(a).append("two");
+    let frames = [(a, first.as_ref()), (a, second.as_ref())];
+    let outputs = net.room.receive_frames(frames, net.now);
+
+    let relays = relays(&outputs);
+    assert_eq!(relays.len(), 1, "{outputs:?}");
+    assert_eq!(relays[0].0, vec![b]);
+    net.perform(outputs);
+    assert_eq!(net.client(b).text(), "one two");
+}
+
+#[test]
+fn a_sync_reply_in_a_batch_waits_for_the_edits_before_it_to_be_stored() {
+    let mut net = Net::new();
+    let a = net.join("ann", Access::Write);
+    let late = support::YClient::new();
+    let (joiner, greeting) = net.room.connect("carl".into(), Access::Read, net.now);
+    net.perform(greeting);
+    let edit = net.client(a).append("stored first");
+    let hello = late.hello();
+    let frames = [(a, edit.as_ref()), (joiner, hello[0].as_ref())];
+    let outputs = net.room.receive_frames(frames, net.now);
+
+    let persist = outputs.iter().position(|o| matches!(o, Output::Persist(_)));
+    let reply = outputs
+        .iter()
+        .position(|o| matches!(o, Output::Send { to, .. } if *to == joiner));
+    assert!(
+        persist.expect("stored") < reply.expect("answered"),
+        "{outputs:?}"
+    );
+}
+
 #[test]
 fn rest_replacement_reaches_live_clients_as_a_minimal_edit() {
     let mut net = Net::new();
@@ -489,4 +569,37 @@ fn revoking_closes_4403_and_downgrading_keeps_the_connection_read_only() {
     net.perform(outputs);
     assert_eq!(net.closed, vec![(other, CloseCode::NoAccess)]);
     assert_eq!(net.room.connection_count(), 2);
+}
+
+#[test]
+fn batches_of_any_mix_of_editors_reach_every_client_whole() {
+    let mut net = Net::new();
+    let editors: Vec<ConnId> = (0..5)
+        .map(|i| net.join(&format!("editor{i}"), Access::Write))
+        .collect();
+    let listener = net.join("listener", Access::Read);
+    // A fixed pseudo-random sequence: which editor types next, and where batches end.
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for _ in 0..40 {
+        let batch: Vec<(ConnId, Bytes)> = (0..=next(8))
+            .map(|_| {
+                let editor = editors[next(5) as usize];
+                (editor, net.client(editor).append("abc "))
+            })
+            .collect();
+        let frames = batch.iter().map(|(conn, frame)| (*conn, frame.as_ref()));
+        let outputs = net.room.receive_frames(frames, net.now);
+        net.perform(outputs);
+    }
+    let text = net.room.text();
+    assert!(text.len() > 40 * 4, "{text}");
+    for conn in editors.into_iter().chain([listener]) {
+        assert_eq!(net.client(conn).text(), text, "{conn:?}");
+    }
 }

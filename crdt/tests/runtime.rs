@@ -182,7 +182,7 @@ async fn updates_are_stored_before_anyone_receives_them() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn frames_queued_together_are_stored_in_one_append() {
+async fn frames_queued_together_are_stored_and_relayed_as_one_update() {
     let (store, note) = gated();
     let rooms = Rooms::new(store.clone(), RoomsConfig::default());
     let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
@@ -194,9 +194,23 @@ async fn frames_queued_together_are_stored_in_one_append() {
         ann.append(chunk).await; // queue up behind it
     }
     store.permits.add_permits(10);
-    bob.pump_until(|c| c.text() == "abcde").await;
+    let mut relayed = Vec::new();
+    while relayed.len() < 2 {
+        let Some(Outgoing::Frame(frame)) = bob.next(Duration::from_secs(5)).await else {
+            panic!("bob gets the edits");
+        };
+        if is_doc_update(&frame) {
+            bob.client.handle(&frame);
+            relayed.push(frame);
+        }
+    }
+    assert_eq!(
+        bob.client.text(),
+        "abcde",
+        "\"a\" alone, then \"bcde\" merged"
+    );
     assert_eq!(store.appends.load(Ordering::SeqCst), 2);
-    assert_eq!(store.inner.update_count(&note), 5);
+    assert_eq!(store.inner.update_count(&note), 2);
 }
 
 #[tokio::test(start_paused = true)]

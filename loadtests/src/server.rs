@@ -28,7 +28,8 @@ impl Drop for TempDir {
 
 impl Server {
     /// Starts `binary serve`. With `postgres_admin_url`, a new database is created for the
-    /// run. Rate limits are lifted so the limiter does not shape the measurement.
+    /// run. Rate limits (per route and per note connection) are lifted so the limiter does not
+    /// shape the measurement.
     pub async fn start(binary: &Path, postgres_admin_url: Option<&str>) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
@@ -59,6 +60,14 @@ impl Server {
                 format!("WORKBOOK_RATE_LIMITS__{bucket}__WINDOW_SECS"),
                 "1".to_owned(),
             ));
+        }
+        for limit in [
+            "CHANGES_PER_SECOND",
+            "CHANGE_BURST",
+            "FRAMES_PER_SECOND",
+            "FRAME_BURST",
+        ] {
+            env.push((format!("WORKBOOK_NOTES__{limit}"), "1000000".to_owned()));
         }
         if let Some(admin_url) = postgres_admin_url {
             env.push((

@@ -2,7 +2,7 @@
 //! provider, then either types into `Y.Text` "content" at a fixed rate or only listens, and
 //! measures how long each relayed update took from its editor to this client.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -25,31 +25,42 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Time allowed for connecting and the initial sync.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// When each update left its editor, keyed by (Yjs client id, first clock of the update),
-/// which survives a server that re-encodes what it relays.
+/// When each update left its editor, by Yjs client id and first clock, which survives a
+/// server that re-encodes or merges what it relays.
 #[derive(Clone, Default)]
-pub struct SendTimes(Arc<Mutex<HashMap<(u64, u32), Instant>>>);
+pub struct SendTimes(Arc<Mutex<HashMap<u64, BTreeMap<u32, Instant>>>>);
 
 impl SendTimes {
     fn record(&self, client: u64, clock: u32, at: Instant) {
         self.0
             .lock()
             .expect("not poisoned")
-            .insert((client, clock), at);
+            .entry(client)
+            .or_default()
+            .insert(clock, at);
     }
 
-    /// Send times of the updates in `update` that some other client made.
+    /// Send times of the updates in `update` that some other client made: every recorded
+    /// update whose first clock lies in one of the clock ranges `update` inserts (one
+    /// update's, or several that the server merged).
     fn sent_at(&self, update: &[u8], own_client: u64) -> Vec<Instant> {
         let Ok(update) = Update::decode_v1(update) else {
             return Vec::new();
         };
-        let starts = update.state_vector_lower();
         let times = self.0.lock().expect("not poisoned");
-        starts
-            .iter()
-            .filter(|(client, _)| client.get() != own_client)
-            .filter_map(|(client, clock)| times.get(&(client.get(), *clock)).copied())
-            .collect()
+        let mut sent = Vec::new();
+        for (client, ranges) in update.insertions(true).iter() {
+            if client.get() == own_client {
+                continue;
+            }
+            let Some(clocks) = times.get(&client.get()) else {
+                continue;
+            };
+            for range in ranges {
+                sent.extend(clocks.range(range.clone()).map(|(_, at)| *at));
+            }
+        }
+        sent
     }
 }
 
@@ -79,6 +90,9 @@ pub enum Role {
     },
     Listener,
 }
+
+/// How far an editor may fall behind its schedule before it starts over.
+const MAX_LAG: Duration = Duration::from_millis(20);
 
 /// What an editor appends each time: a few characters, as a typist would.
 const CHUNK: &str = "abc ";
@@ -165,14 +179,34 @@ impl YClient {
                         return Ok(());
                     }
                     if sending {
-                        self.type_chunk(measurement).await?;
-                        // Fixed schedule, but never a catch-up burst after a stall.
-                        next_send = (next_send + interval).max(Instant::now());
+                        next_send = self.type_due(next_send, interval, send_until, measurement).await?;
                     }
                 }
                 frame = self.next_frame() => self.observe(frame?, measurement).await?,
             }
         }
+    }
+
+    /// Types every chunk due by now on a fixed schedule from `next_send`, and returns when
+    /// the next is due. Tokio's timer wakes with millisecond granularity, so rates above a few
+    /// hundred a second need more than one chunk per wake; after a stall the schedule starts
+    /// over instead of catching up in a burst.
+    async fn type_due(
+        &mut self,
+        mut next_send: Instant,
+        interval: Duration,
+        send_until: Instant,
+        measurement: &Measurement,
+    ) -> anyhow::Result<Instant> {
+        let now = Instant::now();
+        if now.saturating_duration_since(next_send) > MAX_LAG {
+            next_send = now;
+        }
+        while next_send <= now && next_send < send_until {
+            self.type_chunk(measurement).await?;
+            next_send += interval;
+        }
+        Ok(next_send)
     }
 
     async fn type_chunk(&mut self, measurement: &Measurement) -> anyhow::Result<()> {
@@ -262,7 +296,7 @@ mod tests {
     }
 
     #[test]
-    fn each_incremental_update_is_found_by_its_first_clock_and_own_updates_are_skipped() {
+    fn relayed_and_merged_updates_are_found_by_their_clocks_and_own_updates_are_skipped() {
         let doc = Doc::with_options(Options::with_client_id(ClientID::new(5)));
         let text = doc.get_or_insert_text(TEXT_NAME);
         let times = SendTimes::default();
@@ -277,5 +311,11 @@ mod tests {
         assert_eq!(times.sent_at(&second, 9), vec![t1]);
         assert!(times.sent_at(&second, 5).is_empty());
         assert!(times.sent_at(b"not an update", 9).is_empty());
+
+        let (third_clock, third) = typed_update(&doc, &text);
+        let t2 = t1 + Duration::from_millis(3);
+        times.record(5, third_clock, t2);
+        let merged = yrs::merge_updates_v1([second, third]).expect("merges");
+        assert_eq!(times.sent_at(&merged, 9), vec![t1, t2]);
     }
 }

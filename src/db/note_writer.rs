@@ -135,6 +135,16 @@ fn note_gone(error: sqlx::Error) -> Result<Written, sqlx::Error> {
     }
 }
 
+/// Stores one update after the note's last: the log's newest, else the snapshot's, else 0.
+/// One statement, as each is a round trip to SQLite's worker thread.
+const APPEND: &str = "INSERT INTO note_updates (note_id, seq, data)
+                      VALUES ($1, COALESCE(
+                                  (SELECT MAX(seq) FROM note_updates WHERE note_id = $1),
+                                  (SELECT through_seq FROM note_snapshots WHERE note_id = $1),
+                                  0) + 1,
+                              $2)
+                      RETURNING seq";
+
 /// Writes a text unless a newer one is saved; a text change is a new version of the note.
 const SAVE_TEXT: &str = "UPDATE notes SET content = $1, content_seq = $2, version = version + 1,
                                 updated_at = $3
@@ -151,25 +161,13 @@ async fn write_group(db: &Db, group: &[Request]) -> Result<Vec<Written>, sqlx::E
         for Request { note, write, .. } in group {
             let (text, through_seq) = match write {
                 Write::Append(updates) => {
-                    let mut seq: i64 = sqlx::query_scalar(
-                        "SELECT COALESCE(
-                            (SELECT MAX(seq) FROM note_updates WHERE note_id = $1),
-                            (SELECT through_seq FROM note_snapshots WHERE note_id = $1),
-                            0)",
-                    )
-                    .bind(note)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    let mut seq = 0;
                     for update in updates {
-                        seq += 1;
-                        sqlx::query(
-                            "INSERT INTO note_updates (note_id, seq, data) VALUES ($1, $2, $3)",
-                        )
-                        .bind(note)
-                        .bind(seq)
-                        .bind(update.as_ref())
-                        .execute(&mut *tx)
-                        .await?;
+                        seq = sqlx::query_scalar(APPEND)
+                            .bind(note)
+                            .bind(update.as_ref())
+                            .fetch_one(&mut *tx)
+                            .await?;
                     }
                     results.push(Written::Appended(seq));
                     continue;

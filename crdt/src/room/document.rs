@@ -2,12 +2,14 @@
 //!
 //! Every change that adds something to the document yields exactly the delta it added, which
 //! is both persisted and relayed: a client resending what the room already has (a
-//! reconnect's sync step 2) costs neither storage nor bandwidth.
+//! reconnect's sync step 2) costs neither storage nor bandwidth. The deltas of frames handled
+//! together are merged into one update, stored once and relayed as one frame: under load a
+//! room's cost grows with its batches, not with every keystroke times every listener.
 
 use bytes::Bytes;
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
-use yrs::{ReadTxn, Text, Transact, TransactionMut, Update};
+use yrs::{ReadTxn, Text, Transact, TransactionMut, Update, merge_updates_v1};
 
 use super::{Room, RoomError, encode, read_only_notice};
 use crate::text_diff::minimal_edit;
@@ -38,7 +40,7 @@ impl Room {
             return Ok(());
         }
         match self.apply_client_update(update) {
-            Ok(Some(delta)) => self.publish(delta, Some(conn), out),
+            Ok(Some(delta)) => self.publish(delta, Some(conn)),
             Ok(None) => {}
             Err(RoomError::DocumentTooLarge { .. }) => return Err(CloseCode::TooLarge),
             Err(error) => {
@@ -69,12 +71,12 @@ impl Room {
             if !edit.inserted.is_empty() {
                 self.content.insert(&mut txn, start, edit.inserted);
             }
-            txn.commit();
             added_delta(&txn)
         };
         let mut out = Vec::new();
         if let Some(delta) = delta {
-            self.publish(delta, None, &mut out);
+            self.publish(delta, None);
+            self.release_changes(&mut out);
         }
         Ok(out)
     }
@@ -102,7 +104,6 @@ impl Room {
             let mut txn = self.awareness.doc().transact_mut();
             txn.apply_update(update)
                 .map_err(|e| RoomError::InvalidUpdate(e.to_string()))?;
-            txn.commit();
             (added_delta(&txn), txn.has_missing_updates())
         };
         if delta.is_none() && parked {
@@ -113,10 +114,39 @@ impl Room {
         Ok(delta)
     }
 
-    /// Persist first, then relay to everyone but the author (the author already has it).
-    fn publish(&mut self, delta: Bytes, author: Option<ConnId>, out: &mut Vec<Output>) {
+    /// Holds a delta until [`Room::release_changes`]; `author` is the connection it came from.
+    fn publish(&mut self, delta: Bytes, author: Option<ConnId>) {
         self.size_estimate += delta.len();
-        let to = self.peers_except(author);
+        self.unreleased.push((delta, author));
+    }
+
+    /// Turns the held deltas into outputs: one update to persist, then one frame relaying it.
+    /// A single author's changes go to everyone else (the author has them); changes from
+    /// several authors go to everyone as one frame, and an author applying its own change
+    /// again is a no-op in Yjs (the npm reference server echoes every update to its author).
+    pub(super) fn release_changes(&mut self, out: &mut Vec<Output>) {
+        let changes = std::mem::take(&mut self.unreleased);
+        if changes.len() > 1 {
+            let deltas = changes.iter().map(|(delta, _)| delta.as_ref());
+            match merge_updates_v1(deltas) {
+                Ok(merged) => {
+                    let author = changes[0].1;
+                    let one_author = changes.iter().all(|(_, a)| *a == author);
+                    let skip = author.filter(|_| one_author);
+                    return self.relay(Bytes::from(merged), skip, out);
+                }
+                // yrs made these deltas a moment ago; should one not decode, relay them apart.
+                Err(error) => tracing::error!(%error, "merging a room's deltas failed"),
+            }
+        }
+        for (delta, author) in changes {
+            self.relay(delta, author, out);
+        }
+    }
+
+    /// Persist first, then relay to everyone but `skip`.
+    fn relay(&self, delta: Bytes, skip: Option<ConnId>, out: &mut Vec<Output>) {
+        let to = self.peers_except(skip);
         let frame = encode(&Message::Sync(SyncMessage::Update(delta.to_vec())));
         out.push(Output::Persist(delta));
         if !to.is_empty() {
@@ -139,8 +169,11 @@ impl Room {
     }
 }
 
-/// What a committed transaction added, as a v1 update; `None` when it added nothing (the
-/// same test yrs uses before emitting its update events).
+/// What a transaction added, as a v1 update; `None` when it added nothing (the same test
+/// yrs uses before emitting its update events). Call it before the transaction commits (it
+/// commits when dropped): committing squashes a client's new text into its previous run, and
+/// slicing it back out costs a walk over that whole run, as yrs counts UTF-16 offsets char by
+/// char. Uncommitted, the new text is still its own block.
 fn added_delta(txn: &TransactionMut) -> Option<Bytes> {
     if txn.delete_set().is_empty() && txn.before_state() == txn.after_state() {
         None

@@ -50,6 +50,10 @@ pub struct Room {
     /// Upper bound of the encoded document size: exact after load and snapshots, plus the
     /// sizes of deltas since. Recomputed exactly only when it nears the limit.
     size_estimate: usize,
+    /// Deltas of the frames being handled, with their authors; released as one update at the
+    /// end of the batch (or before anything that shows the document to a client). Always
+    /// empty between calls.
+    unreleased: Vec<(Bytes, Option<ConnId>)>,
 }
 
 /// What the room knows about one connection.
@@ -81,6 +85,7 @@ impl Room {
             next_conn: 1,
             limits,
             size_estimate: 0,
+            unreleased: Vec::new(),
         }
     }
 

@@ -16,30 +16,48 @@ impl Room {
     /// the rate limit with 4429, undecodable ones with 4400. Frames from unknown (already
     /// closed) connections are ignored.
     pub fn receive(&mut self, conn: ConnId, frame: &[u8], now: Instant) -> Vec<Output> {
+        self.receive_frames([(conn, frame)], now)
+    }
+
+    /// Handles frames that arrived together, each as [`Room::receive`] does, except that
+    /// their document changes leave as one merged update: one [`Output::Persist`] and one
+    /// relayed frame for the whole batch.
+    pub fn receive_frames<'a>(
+        &mut self,
+        frames: impl IntoIterator<Item = (ConnId, &'a [u8])>,
+        now: Instant,
+    ) -> Vec<Output> {
+        let mut out = Vec::new();
+        for (conn, frame) in frames {
+            self.receive_one(conn, frame, now, &mut out);
+        }
+        self.release_changes(&mut out);
+        out
+    }
+
+    fn receive_one(&mut self, conn: ConnId, frame: &[u8], now: Instant, out: &mut Vec<Output>) {
         let Some(peer) = self.peers.get_mut(&conn) else {
-            return Vec::new();
+            return;
         };
         if frame.len() > self.limits.max_frame_bytes {
-            return self.close_connection(conn, CloseCode::TooLarge, now);
+            return out.extend(self.close_connection(conn, CloseCode::TooLarge, now));
         }
         if !peer.frames.try_take(now) {
-            return self.close_connection(conn, CloseCode::RateLimited, now);
+            return out.extend(self.close_connection(conn, CloseCode::RateLimited, now));
         }
         self.clock.set(now);
         let Some(messages) = decode_frame(frame) else {
-            return self.close_connection(conn, CloseCode::BadMessage, now);
+            return out.extend(self.close_connection(conn, CloseCode::BadMessage, now));
         };
-        let mut out = Vec::new();
         for message in messages {
             let handled = self
                 .charge_change(conn, &message, now)
-                .and_then(|()| self.handle_message(conn, message, &mut out));
+                .and_then(|()| self.handle_message(conn, message, out));
             if let Err(code) = handled {
                 out.extend(self.close_connection(conn, code, now));
                 break;
             }
         }
-        out
     }
 
     /// Takes a change token for edits and for awareness that is more than an echo of
@@ -75,6 +93,8 @@ impl Room {
     ) -> Result<(), CloseCode> {
         match message {
             Message::Sync(SyncMessage::SyncStep1(state_vector)) => {
+                // The reply shows the document: what it holds must be stored first.
+                self.release_changes(out);
                 out.push(self.sync_step2(conn, &state_vector));
                 Ok(())
             }

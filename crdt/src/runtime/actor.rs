@@ -196,7 +196,7 @@ impl<S: NoteStore> LiveRoom<S> {
                 Flow::Continue
             }
             Command::Frame { conn, frame } => {
-                let outputs = self.receive_batch(conn, &frame);
+                let outputs = self.receive_batch(conn, frame);
                 match self.flush(outputs).await {
                     Ok(()) => Flow::Continue,
                     Err(error) => self.storage_failed(error),
@@ -269,15 +269,13 @@ impl<S: NoteStore> LiveRoom<S> {
         }
     }
 
-    /// Handles this frame and any frames queued right behind it, so their updates are stored
-    /// in one append.
-    fn receive_batch(&mut self, conn: ConnId, frame: &[u8]) -> Vec<Output> {
-        let mut outputs = self.room.receive(conn, frame, now());
-        for _ in 1..self.task.config.max_batch {
+    /// Handles this frame and any frames queued right behind it as one batch, so their
+    /// updates are stored in one append and relayed in one frame.
+    fn receive_batch(&mut self, conn: ConnId, frame: Bytes) -> Vec<Output> {
+        let mut frames = vec![(conn, frame)];
+        while frames.len() < self.task.config.max_batch {
             match self.task.commands.try_recv() {
-                Ok(Command::Frame { conn, frame }) => {
-                    outputs.extend(self.room.receive(conn, &frame, now()));
-                }
+                Ok(Command::Frame { conn, frame }) => frames.push((conn, frame)),
                 Ok(other) => {
                     self.stash = Some(other);
                     break;
@@ -285,7 +283,8 @@ impl<S: NoteStore> LiveRoom<S> {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        outputs
+        let frames = frames.iter().map(|(conn, frame)| (*conn, frame.as_ref()));
+        self.room.receive_frames(frames, now())
     }
 
     fn on_leave(&mut self, conn: ConnId) -> Flow {
