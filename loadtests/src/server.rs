@@ -106,6 +106,21 @@ impl Server {
         bail!("the server did not become healthy in 10 s")
     }
 
+    /// The server's own `/metrics` lines whose names start with `prefix` (Prometheus
+    /// summaries: quantiles over the exporter's last ~60 s).
+    pub async fn metrics(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
+        let text = reqwest::get(format!("{}/metrics", self.base))
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        Ok(text
+            .lines()
+            .filter(|line| line.starts_with(prefix))
+            .map(str::to_owned)
+            .collect())
+    }
+
     /// Runs a CLI command of the binary against the same data directory and database.
     pub fn cli(&self, args: &[&str], stdin: &str) -> anyhow::Result<()> {
         use std::io::Write;

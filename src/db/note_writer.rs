@@ -101,7 +101,11 @@ impl NoteWriter {
 async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while inbox.recv_many(&mut group, MAX_GROUP).await > 0 {
-        match write_group(&db, &group).await {
+        let started = std::time::Instant::now();
+        let written = write_group(&db, &group).await;
+        metrics::histogram!("note_write_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("note_write_group_requests").record(group.len() as f64);
+        match written {
             Ok(results) => {
                 for (request, result) in group.drain(..).zip(results) {
                     let _ = request.reply.send(Ok(result));

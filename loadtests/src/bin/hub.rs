@@ -139,27 +139,10 @@ async fn main() -> anyhow::Result<()> {
         after.rss_bytes as f64 / 1_048_576.0,
     );
     println!("event commits inside the server (/metrics; summary quantiles over its last ~60 s):");
-    for line in commit_metrics(&http, &server.base).await? {
+    for line in server.metrics("hub_event_commit").await? {
         println!("  {line}");
     }
     Ok(())
-}
-
-/// The server's own account of storing hub events: commit latency and events per
-/// commit (group commit), as Prometheus summary lines.
-async fn commit_metrics(http: &reqwest::Client, base: &str) -> anyhow::Result<Vec<String>> {
-    let text = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
-    Ok(text
-        .lines()
-        .filter(|line| line.starts_with("hub_event_commit"))
-        .map(str::to_owned)
-        .collect())
 }
 
 async fn login(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
