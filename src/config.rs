@@ -380,6 +380,8 @@ mod tests {
         assert!(err.contains("storage.database_url"), "{err}");
         let err = with("auth.access_ttl_secs", 0).unwrap_err().to_string();
         assert!(err.contains("auth.access_ttl_secs"), "{err}");
+        let err = with("notes.changes_per_second", 0).unwrap_err().to_string();
+        assert!(err.contains("notes.changes_per_second"), "{err}");
     }
 
     #[test]

@@ -61,10 +61,11 @@
 //! An update is stored before anyone else can see it. In the core this is the order of the
 //! returned outputs: an [`Output::Persist`] must be durable before any output after it is
 //! performed (sends, broadcasts, closes; also a later sync step 2 that would contain the
-//! update). The runtime appends all updates of a batch of frames in one
-//! [`NoteStore::append`] together with the body's text after them (so a store can keep a
-//! plain-text copy for search in the same transaction), awaits it, and only then writes to
-//! any outbox. If the append fails,
+//! update). The runtime hands the room the frames that queued while it waited for its
+//! previous store as one batch ([`Room::receive_frames`]); the room merges their edits into
+//! one update, which the runtime stores with one [`NoteStore::append`], awaits, and only then
+//! writes to any outbox. The plain text for search is saved apart, about once a second
+//! ([`NoteStore::save_text`]). If the append fails,
 //! the room closes everyone with 4502 and unloads: the in-memory document may hold an edit
 //! the store does not, so it is discarded; clients reconnect and resend it.
 //!
