@@ -26,15 +26,30 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// When each update left its editor, by Yjs client id and first clock, which survives a
-/// server that re-encodes or merges what it relays.
-#[derive(Clone, Default)]
-pub struct SendTimes(Arc<Mutex<HashMap<u64, BTreeMap<u32, Instant>>>>);
+/// server that re-encodes or merges what it relays. Sharded by client, so hundreds of
+/// clients recording and looking up at once seldom wait for each other.
+#[derive(Clone)]
+pub struct SendTimes(Arc<[Mutex<ClientClocks>]>);
+
+/// Per client id, each update's first clock and when it was sent.
+type ClientClocks = HashMap<u64, BTreeMap<u32, Instant>>;
+
+const SEND_TIME_SHARDS: usize = 64;
+
+impl Default for SendTimes {
+    fn default() -> Self {
+        SendTimes((0..SEND_TIME_SHARDS).map(|_| Mutex::default()).collect())
+    }
+}
 
 impl SendTimes {
+    fn shard(&self, client: u64) -> std::sync::MutexGuard<'_, ClientClocks> {
+        let shard = &self.0[(client % SEND_TIME_SHARDS as u64) as usize];
+        shard.lock().expect("not poisoned")
+    }
+
     fn record(&self, client: u64, clock: u32, at: Instant) {
-        self.0
-            .lock()
-            .expect("not poisoned")
+        self.shard(client)
             .entry(client)
             .or_default()
             .insert(clock, at);
@@ -47,12 +62,12 @@ impl SendTimes {
         let Ok(update) = Update::decode_v1(update) else {
             return Vec::new();
         };
-        let times = self.0.lock().expect("not poisoned");
         let mut sent = Vec::new();
         for (client, ranges) in update.insertions(true).iter() {
             if client.get() == own_client {
                 continue;
             }
+            let times = self.shard(client.get());
             let Some(clocks) = times.get(&client.get()) else {
                 continue;
             };
@@ -68,8 +83,10 @@ impl SendTimes {
 #[derive(Clone, Default)]
 pub struct Measurement {
     pub send_times: SendTimes,
+    /// Filled when the clients end (each keeps its own until then).
     pub latencies: Arc<Mutex<Latencies>>,
     pub sent: Arc<AtomicU64>,
+    /// Updates that reached a client other than their editor; filled when the clients end.
     pub delivered: Arc<AtomicU64>,
     /// Clients whose socket closed or failed before the end (e.g. a 4429 or 4500 close).
     pub dropped: Arc<AtomicU64>,
@@ -103,6 +120,8 @@ pub struct YClient {
     doc: Doc,
     text: TextRef,
     client_id: u64,
+    /// Fan-out latencies of the updates this client received from others.
+    latencies: Latencies,
 }
 
 impl YClient {
@@ -128,6 +147,7 @@ impl YClient {
             doc,
             text,
             client_id,
+            latencies: Latencies::new(),
         };
         client
             .send(ywire::sync_step1(&StateVector::default()))
@@ -144,6 +164,14 @@ impl YClient {
     /// Runs `role` until `read_until`, recording what it sees in `measurement`.
     pub async fn run(mut self, role: Role, read_until: Instant, measurement: Measurement) {
         let result = self.run_inner(role, read_until, &measurement).await;
+        measurement
+            .delivered
+            .fetch_add(self.latencies.count(), Ordering::Relaxed);
+        measurement
+            .latencies
+            .lock()
+            .expect("not poisoned")
+            .merge(&self.latencies);
         if let Err(error) = result {
             measurement.dropped.fetch_add(1, Ordering::Relaxed);
             let reason = format!("{error:#}");
@@ -229,16 +257,8 @@ impl YClient {
         match frame {
             Incoming::Update(update) => {
                 let now = Instant::now();
-                let sent = measurement.send_times.sent_at(&update, self.client_id);
-                if sent.is_empty() {
-                    return Ok(());
-                }
-                measurement
-                    .delivered
-                    .fetch_add(sent.len() as u64, Ordering::Relaxed);
-                let mut latencies = measurement.latencies.lock().expect("not poisoned");
-                for at in sent {
-                    latencies.record(now.saturating_duration_since(at));
+                for at in measurement.send_times.sent_at(&update, self.client_id) {
+                    self.latencies.record(now.saturating_duration_since(at));
                 }
             }
             Incoming::SyncStep1 => self.answer_step1().await?,
