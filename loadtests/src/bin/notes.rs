@@ -340,6 +340,22 @@ async fn throughput(args: &Args) -> anyhow::Result<()> {
         drops.dedup();
         drops.iter().for_each(|line| println!("{line}"));
     }
+    print_sustained(args, &targets, &medians);
+    for target in &targets {
+        if let Target::Ours { server, .. } = target {
+            println!("\nOur note writer's group commits (/metrics, over the last ~60 s):\n");
+            for line in server.metrics("note_write").await? {
+                println!("    {line}");
+            }
+        }
+    }
+    println!();
+    Ok(())
+}
+
+/// Each server's sustained rate under the common p99 budget, their ratio, and ours held to
+/// the reference's own p99 at its sustained step.
+fn print_sustained(args: &Args, targets: &[Target], medians: &[Vec<Step>]) {
     println!(
         "\nSustained: the highest delivered rate with ≥ {:.0}% of deliveries arrived and p99 ≤ {} ms (medians of {} runs).\n",
         args.min_delivered * 100.0,
@@ -384,16 +400,6 @@ async fn throughput(args: &Args) -> anyhow::Result<()> {
             );
         }
     }
-    for target in &targets {
-        if let Target::Ours { server, .. } = target {
-            println!("\nOur note writer's group commits (/metrics, over the last ~60 s):\n");
-            for line in server.metrics("note_write").await? {
-                println!("    {line}");
-            }
-        }
-    }
-    println!();
-    Ok(())
 }
 
 /// The step with the highest delivered rate among those that held: at least `min_delivered`
