@@ -36,28 +36,36 @@ impl Room {
     }
 
     fn receive_one(&mut self, conn: ConnId, frame: &[u8], now: Instant, out: &mut Vec<Output>) {
+        if let Err(code) = self.handle_frame(conn, frame, now, out) {
+            out.extend(self.close_connection(conn, code, now));
+        }
+    }
+
+    /// Checks one frame against the limits, then handles its messages in order; the first
+    /// that fails stops the rest and says how the connection closes.
+    fn handle_frame(
+        &mut self,
+        conn: ConnId,
+        frame: &[u8],
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<(), CloseCode> {
         let Some(peer) = self.peers.get_mut(&conn) else {
-            return;
+            return Ok(());
         };
         if frame.len() > self.limits.max_frame_bytes {
-            return out.extend(self.close_connection(conn, CloseCode::TooLarge, now));
+            return Err(CloseCode::TooLarge);
         }
         if !peer.frames.try_take(now) {
-            return out.extend(self.close_connection(conn, CloseCode::RateLimited, now));
+            return Err(CloseCode::RateLimited);
         }
         self.clock.set(now);
-        let Some(messages) = decode_frame(frame) else {
-            return out.extend(self.close_connection(conn, CloseCode::BadMessage, now));
-        };
+        let messages = decode_frame(frame).ok_or(CloseCode::BadMessage)?;
         for message in messages {
-            let handled = self
-                .charge_change(conn, &message, now)
-                .and_then(|()| self.handle_message(conn, message, out));
-            if let Err(code) = handled {
-                out.extend(self.close_connection(conn, code, now));
-                break;
-            }
+            self.charge_change(conn, &message, now)?;
+            self.handle_message(conn, message, out)?;
         }
+        Ok(())
     }
 
     /// Takes a change token for edits and for awareness that is more than an echo of
