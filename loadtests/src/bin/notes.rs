@@ -28,6 +28,10 @@ struct Args {
     /// Our server binary.
     #[arg(long, default_value = "target/release/workbook")]
     server_bin: PathBuf,
+    /// Admin URL of a PostgreSQL server: ours stores notes in a fresh database there.
+    /// Default: SQLite.
+    #[arg(long)]
+    postgres: Option<String>,
     /// Directory whose node_modules holds @y/websocket-server@0.1.1.
     #[arg(long, default_value = "tests/interop")]
     reference_dir: PathBuf,
@@ -127,7 +131,7 @@ impl Target {
                 ReferenceServer::start(&args.reference_dir).await?,
             )),
             TargetKind::Ours => {
-                let server = Server::start(&args.server_bin, None).await?;
+                let server = Server::start(&args.server_bin, args.postgres.as_deref()).await?;
                 let http = reqwest::Client::new();
                 let token = register(&http, &server.base).await?;
                 Ok(Target::Ours {
