@@ -29,16 +29,12 @@ impl Room {
     ) -> Vec<Output> {
         let mut out = Vec::new();
         for (conn, frame) in frames {
-            self.receive_one(conn, frame, now, &mut out);
+            if let Err(code) = self.handle_frame(conn, frame, now, &mut out) {
+                out.extend(self.close_connection(conn, code, now));
+            }
         }
         self.release_changes(&mut out);
         out
-    }
-
-    fn receive_one(&mut self, conn: ConnId, frame: &[u8], now: Instant, out: &mut Vec<Output>) {
-        if let Err(code) = self.handle_frame(conn, frame, now, out) {
-            out.extend(self.close_connection(conn, code, now));
-        }
     }
 
     /// Checks one frame against the limits, then handles its messages in order; the first
