@@ -44,7 +44,12 @@ pub enum StoreError {
 
 /// Durable storage of Yjs update logs and snapshots, one log per note.
 ///
-/// The runtime calls these from one task per note, never concurrently for the same note.
+/// The runtime calls these from one task per note. For one note at most one `append` and
+/// one upkeep write (`save_text` or `compact`) are in flight at a time, and those two may
+/// overlap: the upkeep runs beside the room so a large document's text and snapshot writes
+/// do not hold up typing. An append that lands before or after an overlapping compaction
+/// must get the same sequence number either way (the snapshot's `through_seq` counts as
+/// stored).
 pub trait NoteStore: Send + Sync + 'static {
     /// Everything needed to rebuild the note: snapshot plus later updates in `seq` order.
     /// An existing note that was never edited returns `StoredNote::default()`.

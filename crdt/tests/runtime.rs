@@ -109,13 +109,25 @@ async fn clients_converge_and_rest_reads_the_text() {
     assert_eq!(store.text(&note).as_deref(), Some("hello world"));
 }
 
-/// A store whose appends wait for a permit, or fail when told to.
+/// A store whose appends wait for a permit, or fail when told to; text saves and
+/// compactions wait for a permit of their own (plenty unless a test takes them away).
 #[derive(Clone)]
 struct GatedStore {
     inner: MemoryStore,
     permits: Arc<Semaphore>,
+    upkeep_permits: Arc<Semaphore>,
     fail: Arc<AtomicBool>,
     appends: Arc<AtomicUsize>,
+}
+
+impl GatedStore {
+    async fn upkeep_gate(&self) {
+        self.upkeep_permits
+            .acquire()
+            .await
+            .expect("gate open")
+            .forget();
+    }
 }
 
 impl NoteStore for GatedStore {
@@ -138,10 +150,12 @@ impl NoteStore for GatedStore {
         text: &str,
         through_seq: u64,
     ) -> Result<(), StoreError> {
+        self.upkeep_gate().await;
         self.inner.save_text(note, text, through_seq).await
     }
 
     async fn compact(&self, note: &NoteId, snapshot: Snapshot) -> Result<(), StoreError> {
+        self.upkeep_gate().await;
         self.inner.compact(note, snapshot).await
     }
 }
@@ -152,6 +166,7 @@ fn gated() -> (GatedStore, NoteId) {
     let store = GatedStore {
         inner,
         permits: Arc::new(Semaphore::new(0)),
+        upkeep_permits: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
         fail: Arc::new(AtomicBool::new(false)),
         appends: Arc::new(AtomicUsize::new(0)),
     };
@@ -211,6 +226,52 @@ async fn frames_queued_together_are_stored_and_relayed_as_one_update() {
     );
     assert_eq!(store.appends.load(Ordering::SeqCst), 2);
     assert_eq!(store.inner.update_count(&note), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn edits_are_relayed_while_a_snapshot_is_being_written() {
+    let (mut store, note) = gated();
+    store.permits.add_permits(100);
+    store.upkeep_permits = Arc::new(Semaphore::new(0));
+    let config = RoomsConfig {
+        compact_after_updates: 2,
+        save_text_every: Duration::from_secs(3600), // only compactions take the gate
+        ..Default::default()
+    };
+    let rooms = Rooms::new(store.clone(), config);
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    let mut bob = Remote::join(&rooms, &note, "bob", Access::Read).await;
+
+    for chunk in ["a", "b", "c", "d"] {
+        ann.append(chunk).await;
+        rooms.text(&note).await.unwrap(); // one stored update each
+    }
+    // The compaction after "b" waits at its gate; "c" and "d" do not wait for it.
+    bob.pump_until(|c| c.text() == "abcd").await;
+    assert_eq!(store.inner.update_count(&note), 4);
+    assert!(store.inner.snapshot(&note).is_none());
+
+    store.upkeep_permits.add_permits(1);
+    while store.inner.snapshot(&note).is_none() {
+        sleep(Duration::from_millis(10)).await;
+    }
+    let snapshot = store.inner.snapshot(&note).unwrap();
+    assert_eq!((snapshot.through_seq, snapshot.text.as_str()), (2, "ab"));
+    assert_eq!(
+        store.inner.update_count(&note),
+        2,
+        "\"c\" and \"d\" stay in the log"
+    );
+
+    // The next store starts the next compaction, which takes in what the first left.
+    store.upkeep_permits.add_permits(1);
+    ann.append("e").await;
+    bob.pump_until(|c| c.text() == "abcde").await;
+    while store.inner.snapshot(&note).unwrap().through_seq < 5 {
+        sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(store.inner.update_count(&note), 0);
+    assert_eq!(store.inner.snapshot(&note).unwrap().text, "abcde");
 }
 
 #[tokio::test(start_paused = true)]

@@ -102,7 +102,10 @@ async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while inbox.recv_many(&mut group, MAX_GROUP).await > 0 {
         let started = std::time::Instant::now();
-        let written = write_group(&db, &group).await;
+        let written = match lone_updates(&group) {
+            Some(rows) => append_lone_updates(&db, &rows).await,
+            None => write_group(&db, &group).await,
+        };
         metrics::histogram!("note_write_commit_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("note_write_group_requests").record(group.len() as f64);
         match written {
@@ -148,6 +151,59 @@ const APPEND: &str = "INSERT INTO note_updates (note_id, seq, data)
                                   0) + 1,
                               $2)
                       RETURNING seq";
+
+/// The group as `(note, update)` rows when every request stores one update of a distinct
+/// note, the usual group under load (a room merges each batch into one update and waits for
+/// it to be stored before sending the next).
+fn lone_updates(group: &[Request]) -> Option<Vec<(Uuid, &[u8])>> {
+    let mut rows = Vec::with_capacity(group.len());
+    for request in group {
+        match &request.write {
+            Write::Append(updates) if updates.len() == 1 => {
+                rows.push((request.note, updates[0].as_ref()));
+            }
+            _ => return None,
+        }
+    }
+    let mut notes: Vec<Uuid> = rows.iter().map(|(note, _)| *note).collect();
+    notes.sort_unstable();
+    notes.dedup();
+    (notes.len() == rows.len()).then_some(rows)
+}
+
+/// Stores lone updates of distinct notes with one autocommitted statement: one round trip
+/// to the database (to SQLite's worker thread) instead of a transaction's
+/// `2 + rows`. Each row's sequence number is [`APPEND`]'s; the notes are distinct, so it does not
+/// matter whether a row's subquery sees the rows inserted before it.
+async fn append_lone_updates(db: &Db, rows: &[(Uuid, &[u8])]) -> Result<Vec<Written>, sqlx::Error> {
+    let stored: Vec<(Uuid, i64)> = on_pool!(db, |pool| {
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO note_updates (note_id, seq, data)
+             SELECT incoming.column1,
+                    COALESCE(
+                        (SELECT MAX(seq) FROM note_updates WHERE note_id = incoming.column1),
+                        (SELECT through_seq FROM note_snapshots WHERE note_id = incoming.column1),
+                        0) + 1,
+                    incoming.column2
+             FROM (",
+        );
+        insert.push_values(rows, |mut row, (note, update)| {
+            row.push_bind(*note).push_bind(*update);
+        });
+        insert.push(") AS incoming RETURNING note_id, seq");
+        insert.build_query_as().fetch_all(pool).await
+    })?;
+    // RETURNING does not promise the order of the VALUES.
+    rows.iter()
+        .map(|(note, _)| {
+            stored
+                .iter()
+                .find(|(stored_note, _)| stored_note == note)
+                .map(|(_, seq)| Written::Appended(*seq))
+                .ok_or_else(|| sqlx::Error::Protocol(format!("no sequence number for note {note}")))
+        })
+        .collect()
+}
 
 /// Writes a text unless a newer one is saved; a text change is a new version of the note.
 const SAVE_TEXT: &str = "UPDATE notes SET content = $1, content_seq = $2, version = version + 1,

@@ -98,15 +98,7 @@ async fn appends_extend_the_log_and_text_follows_through_saves_and_compaction(ba
     for _ in 0..8 {
         others.push(note_with_body(&app, &token, "x").await.1);
     }
-    let appends = others.iter().map(|other| {
-        let store = store.clone();
-        async move {
-            store
-                .append(other, &[Bytes::from(crdt::seed_update("y"))])
-                .await
-        }
-    });
-    for appended in futures_util::future::join_all(appends).await {
+    for appended in append_to_each(&store, &others).await {
         assert_eq!(appended.unwrap(), 2);
     }
 
@@ -123,6 +115,21 @@ async fn appends_extend_the_log_and_text_follows_through_saves_and_compaction(ba
     assert!(matches!(store.load(&note).await, Err(StoreError::NotFound)));
     let late = store.append(&note, &[Bytes::from_static(b"x")]).await;
     assert!(matches!(late, Err(StoreError::NotFound)));
+    // Grouped with live notes, its append fails alone.
+    others.push(note);
+    let mut appended = append_to_each(&store, &others).await;
+    assert!(matches!(appended.pop(), Some(Err(StoreError::NotFound))));
+    assert!(appended.into_iter().all(|seq| seq.unwrap() == 3));
+}
+
+/// One update appended to each of `notes` at once, so the note writer groups them.
+async fn append_to_each(store: &DbNoteStore, notes: &[NoteId]) -> Vec<Result<u64, StoreError>> {
+    let appends = notes.iter().map(|note| async move {
+        store
+            .append(note, &[Bytes::from(crdt::seed_update("y"))])
+            .await
+    });
+    futures_util::future::join_all(appends).await
 }
 
 /// The single update among a room's outputs.

@@ -1,5 +1,10 @@
 //! One room as one task: it owns the [`Room`], applies commands in order, stores updates
 //! before delivering anything that follows them, and unloads itself when idle.
+//!
+//! Only appends hold the room up. Its upkeep writes (the plain text about once a second, a
+//! snapshot every few hundred updates) grow with the document and re-index it for search,
+//! which takes milliseconds for a large note; they run beside the room, one at a time, so
+//! typing in a big document does not stall behind them.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -8,12 +13,15 @@ use std::time::Instant;
 use bytes::Bytes;
 use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use super::command::{Command, Reply};
 use super::registry::{Registry, RoomHandle};
 use super::{Connection, FrameSink, Outbox, RoomsConfig, RoomsError};
-use crate::{Access, CloseCode, ConnId, NoteId, NoteStore, Output, Room, Snapshot, UserId};
+use crate::{
+    Access, CloseCode, ConnId, NoteId, NoteStore, Output, Room, Snapshot, StoreError, UserId,
+};
 
 /// The writing half of one connection's outbox.
 struct Link {
@@ -33,6 +41,15 @@ enum Event {
     Command(Command),
     Leave(ConnId),
     Tick,
+    Upkept(Upkeep),
+}
+
+/// A finished upkeep write: the text is stored through `through_seq`, and for a compaction
+/// `folded` stored updates are now in the snapshot.
+struct Upkeep {
+    through_seq: u64,
+    folded: u64,
+    outcome: Result<(), StoreError>,
 }
 
 pub(super) struct RoomTask<S> {
@@ -67,6 +84,8 @@ struct LiveRoom<S> {
     text_saved_at: Instant,
     last_store: Instant,
     empty_since: Instant,
+    /// The text save or compaction being written, if any.
+    upkeep: Option<JoinHandle<Upkeep>>,
 }
 
 fn now() -> Instant {
@@ -109,6 +128,7 @@ impl<S: NoteStore> RoomTask<S> {
                     text_saved_at: started,
                     last_store: started,
                     empty_since: started,
+                    upkeep: None,
                 };
                 // A crash can leave the text behind the log; catch up before serving.
                 if live.save_text().await.is_err() {
@@ -171,12 +191,17 @@ impl<S: NoteStore> LiveRoom<S> {
                     Some(conn) = self.task.leaves.recv() => Event::Leave(conn),
                     Some(command) = self.task.commands.recv() => Event::Command(command),
                     _ = ticker.tick() => Event::Tick,
+                    Some(done) = upkept(&mut self.upkeep) => Event::Upkept(done),
                 },
             };
             let flow = match event {
                 Event::Command(command) => self.on_command(command).await,
                 Event::Leave(conn) => self.on_leave(conn),
                 Event::Tick => self.on_tick().await,
+                Event::Upkept(done) => {
+                    let _ = self.on_upkept(done);
+                    Flow::Continue
+                }
             };
             if let Flow::Stop(error) = flow {
                 self.task.retire(error).await;
@@ -302,10 +327,10 @@ impl<S: NoteStore> LiveRoom<S> {
         let config = &self.task.config;
         if self.unsnapshotted > 0 && at.duration_since(self.last_store) >= config.compact_when_idle
         {
-            self.compact().await;
+            self.start_compaction();
         }
         if at.duration_since(self.text_saved_at) >= self.task.config.save_text_every {
-            let _ = self.save_text().await;
+            self.start_text_save();
         }
         if self.room.connection_count() == 0
             && at.duration_since(self.empty_since) >= self.task.config.unload_after
@@ -335,7 +360,7 @@ impl<S: NoteStore> LiveRoom<S> {
         }
         self.deliver(outputs);
         if self.unsnapshotted >= self.task.config.compact_after_updates {
-            self.compact().await;
+            self.start_compaction();
         }
         Ok(())
     }
@@ -349,25 +374,83 @@ impl<S: NoteStore> LiveRoom<S> {
         Flow::Stop(Some(error))
     }
 
-    /// Saves the plain text if the store's copy is behind the log. A failure is only
-    /// logged here (the log is complete; the next tick tries again) and returned.
+    /// Saves the plain text if the store's copy is behind the log, and waits for it (and for
+    /// any upkeep already under way). A failure is only logged here (the log is complete;
+    /// the next tick tries again) and returned.
     async fn save_text(&mut self) -> Result<(), RoomsError> {
-        if self.text_seq >= self.last_seq {
-            return Ok(());
+        self.finish_upkeep().await?;
+        self.start_text_save();
+        self.finish_upkeep().await
+    }
+
+    /// Starts saving the plain text if the store's copy is behind the log and no upkeep is
+    /// under way.
+    fn start_text_save(&mut self) {
+        if self.upkeep.is_some() || self.text_seq >= self.last_seq {
+            return;
         }
-        let text = self.room.text();
-        let saved = self
-            .task
-            .store
-            .save_text(&self.task.note, &text, self.last_seq);
+        let (store, note) = (Arc::clone(&self.task.store), self.task.note.clone());
+        let (text, through_seq) = (self.room.text(), self.last_seq);
         self.text_saved_at = now();
-        match saved.await {
+        self.upkeep = Some(tokio::spawn(async move {
+            let outcome = store.save_text(&note, &text, through_seq).await;
+            Upkeep {
+                through_seq,
+                folded: 0,
+                outcome,
+            }
+        }));
+    }
+
+    /// Folds the stored updates into a snapshot and waits for it: before unloading, where
+    /// the next load should find one snapshot, not a log.
+    async fn compact(&mut self) {
+        if self.finish_upkeep().await.is_ok() {
+            self.start_compaction();
+            let _ = self.finish_upkeep().await;
+        }
+    }
+
+    /// Starts folding the stored updates into a snapshot unless upkeep is under way. A
+    /// failure leaves the log as it was, which is still complete, so the room carries on.
+    fn start_compaction(&mut self) {
+        if self.upkeep.is_some() || self.unsnapshotted == 0 {
+            return;
+        }
+        let (store, note) = (Arc::clone(&self.task.store), self.task.note.clone());
+        let (through_seq, folded) = (self.last_seq, self.unsnapshotted);
+        let snapshot = Snapshot {
+            state: self.room.encode_state(),
+            through_seq,
+            text: self.room.text(),
+        };
+        self.upkeep = Some(tokio::spawn(async move {
+            let outcome = store.compact(&note, snapshot).await;
+            Upkeep {
+                through_seq,
+                folded,
+                outcome,
+            }
+        }));
+    }
+
+    /// Waits for the upkeep under way, if any, and takes in its outcome.
+    async fn finish_upkeep(&mut self) -> Result<(), RoomsError> {
+        match upkept(&mut self.upkeep).await {
+            Some(done) => self.on_upkept(done),
+            None => Ok(()),
+        }
+    }
+
+    fn on_upkept(&mut self, done: Upkeep) -> Result<(), RoomsError> {
+        match done.outcome {
             Ok(()) => {
-                self.text_seq = self.last_seq;
+                self.text_seq = self.text_seq.max(done.through_seq);
+                self.unsnapshotted = self.unsnapshotted.saturating_sub(done.folded);
                 Ok(())
             }
             Err(error) => {
-                tracing::warn!(note = %self.task.note, %error, "saving a note's text failed");
+                tracing::warn!(note = %self.task.note, %error, "saving a note's text or snapshot failed");
                 Err(error.into())
             }
         }
@@ -423,26 +506,21 @@ impl<S: NoteStore> LiveRoom<S> {
             self.empty_since = now();
         }
     }
+}
 
-    /// Folds the stored updates into a snapshot. A failure leaves the log as it was, which
-    /// is still complete, so the room carries on.
-    async fn compact(&mut self) {
-        if self.unsnapshotted == 0 {
-            return;
-        }
-        let snapshot = Snapshot {
-            state: self.room.encode_state(),
-            through_seq: self.last_seq,
-            text: self.room.text(),
-        };
-        match self.task.store.compact(&self.task.note, snapshot).await {
-            Ok(()) => {
-                self.unsnapshotted = 0;
-                self.text_seq = self.last_seq;
-            }
-            Err(error) => {
-                tracing::warn!(note = %self.task.note, %error, "compacting a note failed");
-            }
-        }
+/// The outcome of the upkeep in `slot` once it finishes (emptying the slot); pending while
+/// there is none. Cancel-safe: an unfinished upkeep stays in the slot.
+async fn upkept(slot: &mut Option<JoinHandle<Upkeep>>) -> Option<Upkeep> {
+    let handle = slot.as_mut()?;
+    let done = handle.await;
+    *slot = None;
+    match done {
+        Ok(done) => Some(done),
+        // The write's task panicked: the store's state is unknown, like a failed write.
+        Err(error) => Some(Upkeep {
+            through_seq: 0,
+            folded: 0,
+            outcome: Err(StoreError::Backend(Box::new(error))),
+        }),
     }
 }
