@@ -214,8 +214,9 @@ impl Config {
                 "must be empty, sqlite:..., or postgres://...",
             );
         }
-        if self.storage.max_connections == 0 {
-            return invalid("storage.max_connections", "must be at least 1");
+        if self.storage.max_connections < 2 {
+            // The note writer keeps one connection for itself.
+            return invalid("storage.max_connections", "must be at least 2");
         }
         for (key, ttl) in [
             ("auth.access_ttl_secs", self.auth.access_ttl_secs),
@@ -382,6 +383,8 @@ mod tests {
         assert!(err.contains("auth.access_ttl_secs"), "{err}");
         let err = with("notes.changes_per_second", 0).unwrap_err().to_string();
         assert!(err.contains("notes.changes_per_second"), "{err}");
+        let err = with("storage.max_connections", 1).unwrap_err().to_string();
+        assert!(err.contains("storage.max_connections"), "{err}");
     }
 
     #[test]

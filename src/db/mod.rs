@@ -28,6 +28,7 @@ pub mod users;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
@@ -40,6 +41,36 @@ macro_rules! on_pool {
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
+}
+
+/// Runs `$body` with `$conn` bound to the concrete connection of a [`DbConnection`].
+#[macro_export]
+macro_rules! on_connection {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+
+/// One connection taken from the pool and kept by a task that writes all the time (the
+/// note writer): nothing goes back to the pool after each write, and SQLite keeps its page
+/// cache for as long as no other connection writes.
+#[derive(Debug)]
+pub enum DbConnection {
+    Sqlite(PoolConnection<sqlx::Sqlite>),
+    Postgres(PoolConnection<sqlx::Postgres>),
+}
+
+impl DbConnection {
+    /// What opens a write transaction here (see [`BeginWrite`]).
+    pub fn begin_write_statement(&self) -> &'static str {
+        match self {
+            DbConnection::Sqlite(_) => "BEGIN IMMEDIATE",
+            DbConnection::Postgres(_) => "BEGIN",
+        }
+    }
 }
 
 /// A connection pool to the configured database.
@@ -106,6 +137,14 @@ impl Db {
             .await
             .map(|_| ()))?;
         Ok(())
+    }
+
+    /// Takes a connection out of the pool until the returned value is dropped.
+    pub async fn acquire(&self) -> Result<DbConnection, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => DbConnection::Sqlite(pool.acquire().await?),
+            Db::Postgres(pool) => DbConnection::Postgres(pool.acquire().await?),
+        })
     }
 
     pub fn backend(&self) -> &'static str {

@@ -14,8 +14,8 @@ use crdt::{Snapshot, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::{BeginWrite, Db, is_foreign_key_violation};
-use crate::on_pool;
+use super::{Db, DbConnection, is_foreign_key_violation};
+use crate::on_connection;
 
 /// Requests waiting for the writer; rooms wait when it is full.
 const QUEUE: usize = 1024;
@@ -99,13 +99,14 @@ impl NoteWriter {
 }
 
 async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
+    let mut writer = Writer {
+        db,
+        connection: None,
+    };
     let mut group = Vec::with_capacity(MAX_GROUP);
     while inbox.recv_many(&mut group, MAX_GROUP).await > 0 {
         let started = std::time::Instant::now();
-        let written = match lone_updates(&group) {
-            Some(rows) => append_lone_updates(&db, &rows).await,
-            None => write_group(&db, &group).await,
-        };
+        let written = writer.write(&group).await;
         metrics::histogram!("note_write_commit_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("note_write_group_requests").record(group.len() as f64);
         match written {
@@ -119,7 +120,7 @@ async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
             Err(_) if group.len() > 1 => {
                 for request in group.drain(..) {
                     let single = std::slice::from_ref(&request);
-                    let answer = write_group(&db, single).await.map(|mut r| r.remove(0));
+                    let answer = writer.write(single).await.map(|mut r| r.remove(0));
                     let _ = request.reply.send(answer.or_else(note_gone));
                 }
             }
@@ -129,6 +130,35 @@ async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
                 }
             }
         }
+    }
+}
+
+/// The writer task's database side: its own connection, taken when first needed and
+/// again after one fails.
+struct Writer {
+    db: Db,
+    connection: Option<DbConnection>,
+}
+
+impl Writer {
+    /// Performs every request of `group` in one commit; fails as a whole.
+    async fn write(&mut self, group: &[Request]) -> Result<Vec<Written>, sqlx::Error> {
+        let connection = match &mut self.connection {
+            Some(connection) => connection,
+            None => self.connection.insert(self.db.acquire().await?),
+        };
+        let written = match lone_updates(group) {
+            Some(rows) => append_lone_updates(connection, &rows).await,
+            None => write_group(connection, group).await,
+        };
+        // A refused statement leaves the connection usable; anything else may not have.
+        if written
+            .as_ref()
+            .is_err_and(|error| error.as_database_error().is_none())
+        {
+            self.connection = None;
+        }
+        written
     }
 }
 
@@ -175,8 +205,11 @@ fn lone_updates(group: &[Request]) -> Option<Vec<(Uuid, &[u8])>> {
 /// to the database (to SQLite's worker thread) instead of a transaction's
 /// `2 + rows`. Each row's sequence number is [`APPEND`]'s; the notes are distinct, so it does not
 /// matter whether a row's subquery sees the rows inserted before it.
-async fn append_lone_updates(db: &Db, rows: &[(Uuid, &[u8])]) -> Result<Vec<Written>, sqlx::Error> {
-    let stored: Vec<(Uuid, i64)> = on_pool!(db, |pool| {
+async fn append_lone_updates(
+    connection: &mut DbConnection,
+    rows: &[(Uuid, &[u8])],
+) -> Result<Vec<Written>, sqlx::Error> {
+    let stored: Vec<(Uuid, i64)> = on_connection!(connection, |connection| {
         let mut insert = sqlx::QueryBuilder::new(
             "INSERT INTO note_updates (note_id, seq, data)
              SELECT incoming.column1,
@@ -191,7 +224,7 @@ async fn append_lone_updates(db: &Db, rows: &[(Uuid, &[u8])]) -> Result<Vec<Writ
             row.push_bind(*note).push_bind(*update);
         });
         insert.push(") AS incoming RETURNING note_id, seq");
-        insert.build_query_as().fetch_all(pool).await
+        insert.build_query_as().fetch_all(&mut **connection).await
     })?;
     // RETURNING does not promise the order of the VALUES.
     rows.iter()
@@ -211,10 +244,14 @@ const SAVE_TEXT: &str = "UPDATE notes SET content = $1, content_seq = $2, versio
                          WHERE id = $4 AND content_seq < $2";
 
 /// Performs every request of `group`, in order, in one transaction; fails as a whole.
-async fn write_group(db: &Db, group: &[Request]) -> Result<Vec<Written>, sqlx::Error> {
+async fn write_group(
+    connection: &mut DbConnection,
+    group: &[Request],
+) -> Result<Vec<Written>, sqlx::Error> {
     let mut results = Vec::with_capacity(group.len());
-    on_pool!(db, |pool| {
-        let mut tx = pool.begin_write().await?;
+    let begin = connection.begin_write_statement();
+    on_connection!(connection, |connection| {
+        let mut tx = sqlx::Connection::begin_with(&mut **connection, begin).await?;
         // No existence check per request: the foreign keys of `note_updates` and
         // `note_snapshots` refuse a deleted note's rows (see `note_gone`), and a text saved
         // for one updates nothing.
