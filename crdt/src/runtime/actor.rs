@@ -378,7 +378,8 @@ impl<S: NoteStore> LiveRoom<S> {
     /// any upkeep already under way). A failure is only logged here (the log is complete;
     /// the next tick tries again) and returned.
     async fn save_text(&mut self) -> Result<(), RoomsError> {
-        self.finish_upkeep().await?;
+        // Whatever the earlier write's outcome (logged), this save stands on its own.
+        let _ = self.finish_upkeep().await;
         self.start_text_save();
         self.finish_upkeep().await
     }
@@ -405,10 +406,9 @@ impl<S: NoteStore> LiveRoom<S> {
     /// Folds the stored updates into a snapshot and waits for it: before unloading, where
     /// the next load should find one snapshot, not a log.
     async fn compact(&mut self) {
-        if self.finish_upkeep().await.is_ok() {
-            self.start_compaction();
-            let _ = self.finish_upkeep().await;
-        }
+        let _ = self.finish_upkeep().await;
+        self.start_compaction();
+        let _ = self.finish_upkeep().await;
     }
 
     /// Starts folding the stored updates into a snapshot unless upkeep is under way. A
