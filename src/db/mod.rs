@@ -24,6 +24,7 @@ pub mod sessions;
 pub mod shares;
 pub mod transcripts;
 pub mod users;
+mod wal_checkpoint;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -73,6 +74,9 @@ impl DbConnection {
     }
 }
 
+/// How long a SQLite connection waits for another's lock before giving up (`SQLITE_BUSY`).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A connection pool to the configured database.
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -94,7 +98,7 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(BUSY_TIMEOUT);
             // No ping before each use: an in-process connection cannot go stale the
             // way a network one can, and the ping is one more hand-off to the
             // connection's thread on every query (the hub's event commits included).

@@ -14,6 +14,7 @@ use crdt::{Snapshot, StoreError};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use super::wal_checkpoint::WalCheckpoints;
 use super::{Db, DbConnection, is_foreign_key_violation};
 use crate::on_connection;
 
@@ -99,9 +100,14 @@ impl NoteWriter {
 }
 
 async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
+    let checkpoints = match &db {
+        Db::Sqlite(pool) => Some(WalCheckpoints::start(pool.clone())),
+        Db::Postgres(_) => None,
+    };
     let mut writer = Writer {
         db,
         connection: None,
+        checkpoints,
     };
     let mut group = Vec::with_capacity(MAX_GROUP);
     while inbox.recv_many(&mut group, MAX_GROUP).await > 0 {
@@ -138,6 +144,8 @@ async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
 struct Writer {
     db: Db,
     connection: Option<DbConnection>,
+    /// SQLite only: see [`WalCheckpoints`].
+    checkpoints: Option<WalCheckpoints>,
 }
 
 impl Writer {
@@ -145,8 +153,13 @@ impl Writer {
     async fn write(&mut self, group: &[Request]) -> Result<Vec<Written>, sqlx::Error> {
         let connection = match &mut self.connection {
             Some(connection) => connection,
-            None => self.connection.insert(self.db.acquire().await?),
+            None => self.connection.insert(self.connect().await?),
         };
+        if let (Some(checkpoints), DbConnection::Sqlite(connection)) =
+            (&self.checkpoints, &mut *connection)
+        {
+            checkpoints.restart_if_due(connection).await;
+        }
         let written = match lone_updates(group) {
             Some(rows) => append_lone_updates(connection, &rows).await,
             None => write_group(connection, group).await,
@@ -159,6 +172,14 @@ impl Writer {
             self.connection = None;
         }
         written
+    }
+
+    async fn connect(&self) -> Result<DbConnection, sqlx::Error> {
+        let mut connection = self.db.acquire().await?;
+        if let (Some(_), DbConnection::Sqlite(connection)) = (&self.checkpoints, &mut connection) {
+            WalCheckpoints::take_over(connection).await?;
+        }
+        Ok(connection)
     }
 }
 
