@@ -169,3 +169,37 @@ async fn a_note_without_a_document_is_seeded_once(backend: Backend) {
         "written before live notes"
     );
 }
+
+/// Appends that never pause still let the WAL start over: the writer's connection leaves
+/// checkpoints to a background copy and restarts the WAL between groups once one is done,
+/// so the WAL holds about a second of commits, not everything since the server started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_starts_over_under_steady_appends() {
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let token = app.user_with_role("wal@example.com", "user").await;
+    let (_, note) = note_with_body(&app, &token, "x").await;
+    let store = DbNoteStore::new(app.state.db.clone());
+    let wal = app.state.config.storage.data_dir.join("workbook.db-wal");
+
+    let first = wal_restarts(&wal);
+    let started = Instant::now();
+    while started.elapsed() < std::time::Duration::from_millis(3500) {
+        let update = Bytes::from(crdt::seed_update("y"));
+        store.append(&note, &[update]).await.unwrap();
+    }
+    assert!(
+        wal_restarts(&wal) > first,
+        "3.5 s of appends and the WAL never started over"
+    );
+}
+
+/// The WAL header's checkpoint sequence number: SQLite adds one each time the WAL starts
+/// over from its beginning.
+fn wal_restarts(wal: &std::path::Path) -> u32 {
+    use std::io::Read;
+    let mut header = [0; 32];
+    std::fs::File::open(wal)
+        .and_then(|mut file| file.read_exact(&mut header))
+        .expect("a WAL with its header");
+    u32::from_be_bytes([header[12], header[13], header[14], header[15]])
+}
