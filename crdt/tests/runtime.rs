@@ -242,11 +242,16 @@ async fn edits_are_relayed_while_a_snapshot_is_being_written() {
     let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
     let mut bob = Remote::join(&rooms, &note, "bob", Access::Read).await;
 
-    for chunk in ["a", "b", "c", "d"] {
-        ann.append(chunk).await;
-        rooms.text(&note).await.unwrap(); // one stored update each
-    }
     // The compaction after "b" waits at its gate; "c" and "d" do not wait for it.
+    let typing = async {
+        for chunk in ["a", "b", "c", "d"] {
+            ann.append(chunk).await;
+            rooms.text(&note).await.unwrap(); // one stored update each
+        }
+    };
+    timeout(Duration::from_secs(5), typing)
+        .await
+        .expect("the room answers while its compaction waits");
     bob.pump_until(|c| c.text() == "abcd").await;
     assert_eq!(store.inner.update_count(&note), 4);
     assert!(store.inner.snapshot(&note).is_none());

@@ -68,11 +68,14 @@ impl DbConnection {
     /// What opens a write transaction here (see [`BeginWrite`]).
     pub fn begin_write_statement(&self) -> &'static str {
         match self {
-            DbConnection::Sqlite(_) => "BEGIN IMMEDIATE",
+            DbConnection::Sqlite(_) => SQLITE_BEGIN_WRITE,
             DbConnection::Postgres(_) => "BEGIN",
         }
     }
 }
+
+/// Opens a SQLite transaction that will write (see [`BeginWrite`]).
+const SQLITE_BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// How long a SQLite connection waits for another's lock before giving up (`SQLITE_BUSY`).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -183,7 +186,7 @@ impl BeginWrite for SqlitePool {
     type Database = sqlx::Sqlite;
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.begin_with("BEGIN IMMEDIATE").await
+        self.begin_with(SQLITE_BEGIN_WRITE).await
     }
 }
 

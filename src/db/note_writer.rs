@@ -136,6 +136,7 @@ async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
                 }
             }
         }
+        writer.after_group().await;
     }
 }
 
@@ -155,11 +156,6 @@ impl Writer {
             Some(connection) => connection,
             None => self.connection.insert(self.connect().await?),
         };
-        if let (Some(checkpoints), DbConnection::Sqlite(connection)) =
-            (&self.checkpoints, &mut *connection)
-        {
-            checkpoints.restart_if_due(connection).await;
-        }
         let written = match lone_updates(group) {
             Some(rows) => append_lone_updates(connection, &rows).await,
             None => write_group(connection, group).await,
@@ -176,10 +172,20 @@ impl Writer {
 
     async fn connect(&self) -> Result<DbConnection, sqlx::Error> {
         let mut connection = self.db.acquire().await?;
-        if let (Some(_), DbConnection::Sqlite(connection)) = (&self.checkpoints, &mut connection) {
+        if let DbConnection::Sqlite(connection) = &mut connection {
             WalCheckpoints::take_over(connection).await?;
         }
         Ok(connection)
+    }
+
+    /// Work that waits until a group's writers have their answers: finishing a WAL
+    /// checkpoint (SQLite).
+    async fn after_group(&mut self) {
+        if let (Some(checkpoints), Some(DbConnection::Sqlite(connection))) =
+            (&self.checkpoints, &mut self.connection)
+        {
+            checkpoints.restart_if_due(connection).await;
+        }
     }
 }
 
