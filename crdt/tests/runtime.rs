@@ -460,6 +460,44 @@ async fn slow_consumer_is_closed_4500_and_its_queue_stays_bounded() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn queued_frames_are_taken_without_waiting_and_a_close_goes_first() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let config = RoomsConfig {
+        outgoing_queue: 4,
+        ..Default::default()
+    };
+    let rooms = Rooms::new(store.clone(), config);
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    let mut bob = Remote::join(&rooms, &note, "bob", Access::Read).await;
+
+    for line in ["one\n", "two\n", "three\n"] {
+        ann.append(line).await;
+        rooms.text(&note).await.unwrap(); // let the room deliver
+    }
+    let queued: Vec<Bytes> = std::iter::from_fn(|| bob.conn.outbox.try_frame()).collect();
+    assert_eq!(queued.len(), 3);
+    for frame in &queued {
+        assert!(is_doc_update(frame));
+        bob.client.handle(frame);
+    }
+    assert_eq!(bob.client.text(), "one\ntwo\nthree\n");
+    assert_eq!(bob.conn.outbox.try_frame(), None);
+
+    // Bob falls 5 updates behind a queue of 4: closed, and the close is read before the
+    // frames still queued.
+    for i in 0..5 {
+        ann.append(&format!("line {i}\n")).await;
+        rooms.text(&note).await.unwrap();
+    }
+    assert_eq!(bob.conn.outbox.try_frame(), None);
+    assert_eq!(
+        bob.conn.outbox.recv().await,
+        Outgoing::Close(CloseCode::SlowConsumer)
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn access_changes_apply_to_live_connections() {
     let store = MemoryStore::new();
     let note = note_in(&store, "n1");

@@ -7,13 +7,17 @@
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use crdt::{CloseCode, Connection, Outgoing};
+use bytes::Bytes;
+use crdt::{CloseCode, Connection, Outbox, Outgoing};
+use futures_util::SinkExt;
 
 use super::notes_ws::Admission;
 use crate::state::NoteRooms;
 
 /// A write the client has not taken for this long means it is gone, not slow.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// Frames written with one flush at most, so a busy connection still yields to others.
+const MAX_COALESCED: usize = 32;
 /// After our close frame, how long to wait for the client's reply. Dropping a socket with
 /// unread input resets it, and the client would see 1006 instead of our code.
 const CLOSE_DRAIN: Duration = Duration::from_secs(2);
@@ -63,7 +67,7 @@ async fn relay(socket: &mut WebSocket, connection: Connection) -> Option<CloseCo
             },
             outgoing = outbox.recv() => match outgoing {
                 Outgoing::Frame(frame) => {
-                    let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Binary(frame)));
+                    let sent = tokio::time::timeout(SEND_TIMEOUT, write_queued(socket, frame, &mut outbox));
                     if !matches!(sent.await, Ok(Ok(()))) {
                         return None;
                     }
@@ -72,6 +76,24 @@ async fn relay(socket: &mut WebSocket, connection: Connection) -> Option<CloseCo
             },
         }
     }
+}
+
+/// Writes `first` and whatever else the outbox already holds (up to [`MAX_COALESCED`]
+/// frames), then flushes once: under load a connection's frames pile up while it waits for
+/// a core, and one write to the socket for all of them saves a system call per frame.
+async fn write_queued(
+    socket: &mut WebSocket,
+    first: Bytes,
+    outbox: &mut Outbox,
+) -> Result<(), axum::Error> {
+    socket.feed(Message::Binary(first)).await?;
+    for _ in 1..MAX_COALESCED {
+        let Some(frame) = outbox.try_frame() else {
+            break;
+        };
+        socket.feed(Message::Binary(frame)).await?;
+    }
+    socket.flush().await
 }
 
 /// A message over the size limit is the client's to fix (4413, so it stops resending it);

@@ -109,6 +109,21 @@ impl Outbox {
         Outgoing::Close(code)
     }
 
+    /// A frame that is already queued, without waiting; `None` when there is none or the
+    /// room has closed the connection (the next [`Outbox::recv`] says which). Lets a writer
+    /// send everything that piled up with one write to the socket.
+    pub fn try_frame(&mut self) -> Option<Bytes> {
+        if self.closed.is_some() {
+            return None;
+        }
+        // As in `recv`, a close goes before the frames still queued.
+        if let Ok(code) = self.close.try_recv() {
+            self.closed = Some(code);
+            return None;
+        }
+        self.frames.try_recv().ok()
+    }
+
     /// Frames waiting to be written (never more than the configured queue size).
     pub fn queued(&self) -> usize {
         self.frames.len()
