@@ -72,6 +72,10 @@ struct Args {
     /// ...and its fan-out p99 stayed under this many milliseconds.
     #[arg(long, default_value_t = 50.0)]
     max_p99_ms: f64,
+    /// After the throughput phase, compare both servers again under each of these p99
+    /// budgets (the highest rate each sustains within it, and the ratio).
+    #[arg(long, value_delimiter = ',', default_value = "10,20,25,30,50")]
+    compare_p99_ms: Vec<f64>,
     /// Idle phase: connections measured.
     #[arg(long, default_value_t = 2000)]
     idle: usize,
@@ -394,15 +398,47 @@ fn print_sustained(args: &Args, targets: &[Target], medians: &[Vec<Step>]) {
             ours.updates_per_second / reference.updates_per_second
         );
         // The same comparison held to the reference's own tail.
-        if let Some(ours) = best_held(&medians[o], args.min_delivered, reference.p99_ms) {
-            println!(
+        match best_held(&medians[o], args.min_delivered, reference.p99_ms) {
+            Some(ours) => println!(
                 "- ours with p99 ≤ the reference's {:.2} ms: {:.0} updates/s at p99 {:.2} ms, {:.1}x",
                 reference.p99_ms,
                 ours.updates_per_second,
                 ours.p99_ms,
                 ours.updates_per_second / reference.updates_per_second
-            );
+            ),
+            None => println!(
+                "- ours with p99 ≤ the reference's {:.2} ms: no step",
+                reference.p99_ms
+            ),
         }
+    }
+    if let (Some(r), Some(o)) = (position(false), position(true)) {
+        print_budgets(args, &medians[r], &medians[o]);
+    }
+}
+
+/// Both servers' sustained rates under each budget of `--compare-p99-ms`: a tight budget
+/// counts only the steps where a server still answers fast, a loose one every step it
+/// keeps up with.
+fn print_budgets(args: &Args, reference: &[Step], ours: &[Step]) {
+    println!("\n| p99 budget | reference | ours | ours / reference |\n|---|---|---|---|");
+    let held = |steps, budget| {
+        best_held(steps, args.min_delivered, budget).map_or_else(
+            || ("none".to_owned(), None),
+            |step: &Step| {
+                let cell = format!("{:.0}/s at {:.2} ms", step.updates_per_second, step.p99_ms);
+                (cell, Some(step.updates_per_second))
+            },
+        )
+    };
+    for &budget in &args.compare_p99_ms {
+        let (reference_cell, reference_rate) = held(reference, budget);
+        let (ours_cell, ours_rate) = held(ours, budget);
+        let ratio = match (reference_rate, ours_rate) {
+            (Some(reference), Some(ours)) => format!("{:.1}x", ours / reference),
+            _ => "-".to_owned(),
+        };
+        println!("| {budget} ms | {reference_cell} | {ours_cell} | {ratio} |");
     }
 }
 
