@@ -426,15 +426,20 @@ async fn idle_room_unloads_and_reloads_with_its_text() {
     bob.pump_until(|c| c.synced).await;
 }
 
-#[tokio::test(start_paused = true)]
-async fn slow_consumer_is_closed_4500_and_its_queue_stays_bounded() {
+/// Rooms over one note whose connections queue at most `frames` outgoing frames.
+fn rooms_queueing(frames: usize) -> (Rooms<MemoryStore>, NoteId) {
     let store = MemoryStore::new();
     let note = note_in(&store, "n1");
     let config = RoomsConfig {
-        outgoing_queue: 8,
+        outgoing_queue: frames,
         ..Default::default()
     };
-    let rooms = Rooms::new(store.clone(), config);
+    (Rooms::new(store, config), note)
+}
+
+#[tokio::test(start_paused = true)]
+async fn slow_consumer_is_closed_4500_and_its_queue_stays_bounded() {
+    let (rooms, note) = rooms_queueing(8);
     let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
     let slow = Remote::join(&rooms, &note, "sam", Access::Read).await;
 
@@ -461,13 +466,7 @@ async fn slow_consumer_is_closed_4500_and_its_queue_stays_bounded() {
 
 #[tokio::test(start_paused = true)]
 async fn queued_frames_are_taken_without_waiting_and_a_close_goes_first() {
-    let store = MemoryStore::new();
-    let note = note_in(&store, "n1");
-    let config = RoomsConfig {
-        outgoing_queue: 4,
-        ..Default::default()
-    };
-    let rooms = Rooms::new(store.clone(), config);
+    let (rooms, note) = rooms_queueing(4);
     let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
     let mut bob = Remote::join(&rooms, &note, "bob", Access::Read).await;
 
