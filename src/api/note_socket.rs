@@ -80,7 +80,7 @@ async fn relay(socket: &mut WebSocket, connection: Connection) -> Option<CloseCo
 
 /// Writes `first` and whatever else the outbox already holds (up to [`MAX_COALESCED`]
 /// frames), then flushes once: under load a connection's frames pile up while it waits for
-/// a core, and one write to the socket for all of them saves a system call per frame.
+/// a core, and writing them together saves a system call per frame.
 async fn write_queued(
     socket: &mut WebSocket,
     first: Bytes,
