@@ -100,15 +100,7 @@ impl NoteWriter {
 }
 
 async fn write_groups(db: Db, mut inbox: mpsc::Receiver<Request>) {
-    let checkpoints = match &db {
-        Db::Sqlite(pool) => Some(WalCheckpoints::start(pool.clone())),
-        Db::Postgres(_) => None,
-    };
-    let mut writer = Writer {
-        db,
-        connection: None,
-        checkpoints,
-    };
+    let mut writer = Writer::new(db);
     let mut group = Vec::with_capacity(MAX_GROUP);
     while inbox.recv_many(&mut group, MAX_GROUP).await > 0 {
         let started = std::time::Instant::now();
@@ -150,6 +142,19 @@ struct Writer {
 }
 
 impl Writer {
+    /// A writer without a connection yet; on SQLite it starts the WAL checkpoints too.
+    fn new(db: Db) -> Self {
+        let checkpoints = match &db {
+            Db::Sqlite(pool) => Some(WalCheckpoints::start(pool.clone())),
+            Db::Postgres(_) => None,
+        };
+        Writer {
+            db,
+            connection: None,
+            checkpoints,
+        }
+    }
+
     /// Performs every request of `group` in one commit; fails as a whole.
     async fn write(&mut self, group: &[Request]) -> Result<Vec<Written>, sqlx::Error> {
         let connection = match &mut self.connection {
