@@ -17,6 +17,7 @@ use crate::http::rate_limit::RateLimits;
 use crate::hub::Registry;
 use crate::hub::ballot::BallotSecret;
 use crate::state::{AppState, NoteRooms};
+use crate::telemetry::OpenCount;
 use crate::transcription::Transcription;
 use crate::{api, telemetry};
 use crdt::RoomsConfig;
@@ -58,6 +59,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         metrics: telemetry::metrics_handle(),
         rooms,
         db,
+        note_sockets: OpenCount::default(),
+        hub_sockets: OpenCount::default(),
     })
 }
 

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::db::note_documents::DbNoteStore;
 use crate::http::rate_limit::RateLimits;
+use crate::telemetry::OpenCount;
 use crate::transcription::Transcription;
 
 /// The live note rooms, stored in the server's database.
@@ -27,4 +28,7 @@ pub struct AppState {
     pub rooms: NoteRooms,
     /// The live sessions running on this node.
     pub hub: Registry,
+    /// WebSockets open on the notes endpoint and on the session hub (for `/metrics`).
+    pub note_sockets: OpenCount,
+    pub hub_sockets: OpenCount,
 }

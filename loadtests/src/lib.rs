@@ -12,4 +12,4 @@ pub mod yclient;
 pub mod ywire;
 
 pub use server::Server;
-pub use stats::{Latencies, ProcessUsage};
+pub use stats::{Buckets, Latencies, ProcessUsage};

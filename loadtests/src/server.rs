@@ -106,14 +106,19 @@ impl Server {
         bail!("the server did not become healthy in 10 s")
     }
 
-    /// The server's own `/metrics` lines whose names start with `prefix` (Prometheus
-    /// summaries: quantiles over the exporter's last ~60 s).
-    pub async fn metrics(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
-        let text = reqwest::get(format!("{}/metrics", self.base))
+    /// The server's own `/metrics` text.
+    pub async fn metrics_text(&self) -> anyhow::Result<String> {
+        Ok(reqwest::get(format!("{}/metrics", self.base))
             .await?
             .error_for_status()?
             .text()
-            .await?;
+            .await?)
+    }
+
+    /// The server's own `/metrics` lines whose names start with `prefix` (Prometheus
+    /// summaries: quantiles over the exporter's last ~60 s).
+    pub async fn metrics(&self, prefix: &str) -> anyhow::Result<Vec<String>> {
+        let text = self.metrics_text().await?;
         Ok(text
             .lines()
             .filter(|line| line.starts_with(prefix))

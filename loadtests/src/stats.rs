@@ -47,6 +47,57 @@ impl Latencies {
     }
 }
 
+/// A Prometheus histogram's cumulative bucket counts, `(upper bound in seconds, count)` in
+/// the order the server lists them (ascending, `+Inf` last).
+#[derive(Debug, Clone, Default)]
+pub struct Buckets(pub Vec<(f64, f64)>);
+
+impl Buckets {
+    /// Parses the `{name}_bucket{le="…"} count` lines of a `/metrics` text.
+    pub fn parse(metrics: &str, name: &str) -> Buckets {
+        let prefix = format!("{name}_bucket{{le=\"");
+        Buckets(
+            metrics
+                .lines()
+                .filter_map(|line| {
+                    let (le, count) = line.strip_prefix(&prefix)?.split_once("\"} ")?;
+                    let le = if le == "+Inf" {
+                        f64::INFINITY
+                    } else {
+                        le.parse().ok()?
+                    };
+                    Some((le, count.parse().ok()?))
+                })
+                .collect(),
+        )
+    }
+
+    /// The upper bound (ms) of the bucket holding quantile `q` of what was recorded between
+    /// `earlier` and `self`; NaN when nothing was.
+    pub fn quantile_ms_since(&self, earlier: &Buckets, q: f64) -> f64 {
+        let before = |le: f64| {
+            earlier
+                .0
+                .iter()
+                .find(|(bound, _)| *bound == le)
+                .map_or(0.0, |(_, count)| *count)
+        };
+        let recorded: Vec<(f64, f64)> = self
+            .0
+            .iter()
+            .map(|&(le, count)| (le, count - before(le)))
+            .collect();
+        let total = recorded.last().map_or(0.0, |(_, count)| *count);
+        if total <= 0.0 {
+            return f64::NAN;
+        }
+        recorded
+            .iter()
+            .find(|(_, count)| *count >= q * total)
+            .map_or(f64::NAN, |(le, _)| le * 1000.0)
+    }
+}
+
 /// CPU time and resident memory of a process, from `/proc`.
 #[derive(Debug, Clone, Copy)]
 pub struct ProcessUsage {
@@ -74,5 +125,27 @@ impl ProcessUsage {
             cpu_seconds: ticks / 100.0,
             rss_bytes: rss_kb * 1024,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Buckets;
+
+    #[test]
+    fn a_quantile_is_read_from_the_bucket_deltas_of_a_step() {
+        let text = |counts: [u32; 3]| {
+            format!(
+                "x_bucket{{le=\"0.001\"}} {}\nx_bucket{{le=\"0.005\"}} {}\nx_bucket{{le=\"+Inf\"}} {}\nx_sum 1\n",
+                counts[0], counts[1], counts[2]
+            )
+        };
+        let before = Buckets::parse(&text([100, 100, 100]), "x");
+        // In the step: 90 under 1 ms, 9 more under 5 ms, 1 above.
+        let after = Buckets::parse(&text([190, 199, 200]), "x");
+        assert_eq!(after.quantile_ms_since(&before, 0.5), 1.0);
+        assert_eq!(after.quantile_ms_since(&before, 0.99), 5.0);
+        assert_eq!(after.quantile_ms_since(&before, 1.0), f64::INFINITY);
+        assert!(before.quantile_ms_since(&before, 0.99).is_nan());
     }
 }

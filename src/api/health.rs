@@ -98,6 +98,16 @@ async fn check_data_dir(state: &AppState) -> Result<(), String> {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // What is live is read now rather than tracked as it changes.
+    let gauges = [
+        ("note_rooms_loaded", state.rooms.loaded_rooms()),
+        ("note_sockets_open", state.note_sockets.get()),
+        ("hub_sessions_loaded", state.hub.running_sessions()),
+        ("hub_sockets_open", state.hub_sockets.get()),
+    ];
+    for (name, value) in gauges {
+        metrics::gauge!(name).set(value as f64);
+    }
     (
         [("content-type", "text/plain; version=0.0.4")],
         state.metrics.render(),

@@ -109,6 +109,7 @@ fn read_error(error: axum::Error) -> Option<CloseCode> {
 /// The close frame waits behind what the socket already holds, so a slow consumer that
 /// catches up within [`SEND_TIMEOUT`] still learns its code (4500) and reconnects.
 async fn close(mut socket: WebSocket, code: CloseCode) {
+    metrics::counter!("note_socket_closes_total", "code" => code.code().to_string()).increment(1);
     let frame = CloseFrame {
         code: code.code(),
         reason: code.reason().into(),

@@ -59,6 +59,7 @@ pub async fn connect(
     let admission = admit(&state, &note, token.as_deref()).await;
     let max_frame = state.rooms.config().limits.max_frame_bytes;
     let rooms = state.rooms.clone();
+    let sockets = state.note_sockets.clone();
     // Small buffers: tungstenite's default 128 KiB read buffer is zero-filled per socket,
     // which made an idle connection cost ~130 KB; frames past the buffer still arrive.
     upgrade
@@ -66,7 +67,10 @@ pub async fn connect(
         .write_buffer_size(SOCKET_BUFFER_BYTES)
         .max_message_size(max_frame)
         .max_frame_size(max_frame)
-        .on_upgrade(move |socket| note_socket::serve(socket, rooms, admission))
+        .on_upgrade(move |socket| async move {
+            let _open = sockets.open();
+            note_socket::serve(socket, rooms, admission).await;
+        })
 }
 
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024;

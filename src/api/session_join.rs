@@ -215,11 +215,14 @@ pub async fn websocket(
     if !session_tickets::consume(&state.db, claims.jti, id, claims.expires_at()).await? {
         return Err(ticket_error(TicketError::Used));
     }
-    let registry = state.hub.clone();
+    let (registry, sockets) = (state.hub.clone(), state.hub_sockets.clone());
     let info = claims.participant();
     Ok(upgrade
         .max_message_size(MAX_WS_MESSAGE)
-        .on_upgrade(move |socket| connection::serve(socket, registry, id, info, query.last_seq)))
+        .on_upgrade(move |socket| async move {
+            let _open = sockets.open();
+            connection::serve(socket, registry, id, info, query.last_seq).await;
+        }))
 }
 
 fn ticket_error(err: TicketError) -> ApiError {

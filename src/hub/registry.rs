@@ -58,6 +58,12 @@ impl Registry {
         ConnectionId(self.0.next_connection.fetch_add(1, Ordering::Relaxed))
     }
 
+    /// How many session tasks are running.
+    pub fn running_sessions(&self) -> usize {
+        let rooms = self.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        rooms.values().filter(|tx| !tx.is_closed()).count()
+    }
+
     fn running(&self, id: Uuid) -> Option<Inputs> {
         let rooms = self.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
         rooms.get(&id).filter(|tx| !tx.is_closed()).cloned()

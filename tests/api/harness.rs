@@ -129,6 +129,34 @@ impl TestApp {
             .await
     }
 
+    /// The value of the `/metrics` sample whose name and labels are `series` exactly (as
+    /// Prometheus prints them, e.g. `name{label="value"}`), if it is there.
+    pub async fn metric(&self, series: &str) -> Option<f64> {
+        let text = self.get("/metrics", None).await.1;
+        let text = text.as_str().expect("/metrics is text");
+        text.lines().find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok())?
+        })
+    }
+
+    /// Waits until the `/metrics` sample `series` has `value`: gauges are read when scraped,
+    /// and a socket's end reaches the server a moment after the client's.
+    pub async fn metric_becomes(&self, series: &str, value: f64) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let now = self.metric(series).await;
+            if now == Some(value) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{series} stayed {now:?}, expected {value}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Registers an account and returns the register response.
     pub async fn register(&self, email: &str, password: &str) -> Value {
         let (status, body) = self

@@ -359,6 +359,10 @@ async fn rest_end_closes_everyone(backend: Backend) {
     let id = live_session(&app, &host, json!({})).await;
     let (mut a, _) = HubClient::join(&app, &id, &ann).await;
     a.ok(json!({"type": "chat.send", "text": "bye"})).await;
+    app.metric_becomes("hub_sockets_open", 1.0).await;
+    app.metric_becomes("hub_sessions_loaded", 1.0).await;
+    let closes = r#"hub_socket_closes_total{code="4410"}"#;
+    let closes_before = app.metric(closes).await.unwrap_or(0.0);
     let (status, _) = app
         .post(
             &format!("/api/workbook/sessions/{id}/end"),
@@ -369,6 +373,9 @@ async fn rest_end_closes_everyone(backend: Backend) {
     assert_eq!(status.as_u16(), 200);
     assert!(a.event("session.ended").await["seq"].as_u64().is_some());
     assert_eq!(a.closed().await, Some(4410));
+    let closed = app.metric(closes).await.unwrap_or(0.0);
+    assert!(closed > closes_before, "{closes_before} → {closed}");
+    app.metric_becomes("hub_sockets_open", 0.0).await;
     let (_, csv) = app
         .get(
             &format!("/api/workbook/sessions/{id}/export?format=csv"),

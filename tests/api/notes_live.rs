@@ -768,3 +768,40 @@ async fn a_downgraded_share_stops_editing_and_making_the_note_private_closes_it(
         "{content}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_show_open_sockets_loaded_rooms_append_waits_and_closes() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let live = LiveNote::start("").await;
+    let app = &live.app;
+    app.metric_becomes("note_sockets_open", 0.0).await;
+    app.metric_becomes("note_rooms_loaded", 0.0).await;
+    let url = |token: &str| format!("{}/{}?token={token}", live.ws_base, live.id);
+    let mut owner = raw_client(&url(&live.owner), None).await;
+    let mut writer = raw_client(&url(&live.writer), None).await;
+    app.metric_becomes("note_sockets_open", 2.0).await;
+    app.metric_becomes("note_rooms_loaded", 1.0).await;
+
+    // The histogram is the process's, shared with other tests: it must count this edit.
+    let appends_before = app.metric("note_append_seconds_count").await.unwrap_or(0.0);
+    writer.send(update_frame("hello")).await.unwrap();
+    assert!(receives_update(&mut owner, Duration::from_secs(2)).await);
+    let appends = app.metric("note_append_seconds_count").await.unwrap_or(0.0);
+    assert!(appends > appends_before, "{appends_before} → {appends}");
+
+    let closes = r#"note_socket_closes_total{code="4413"}"#;
+    let closes_before = app.metric(closes).await.unwrap_or(0.0);
+    let limit = app.state.rooms.config().limits.max_frame_bytes;
+    writer
+        .send(Message::binary(vec![0; limit + 1024]))
+        .await
+        .unwrap();
+    assert_eq!(close_code(&mut writer).await, 4413);
+    let closed = app.metric(closes).await.unwrap_or(0.0);
+    assert!(closed > closes_before, "{closes_before} → {closed}");
+    app.metric_becomes("note_sockets_open", 1.0).await;
+    drop(owner);
+    app.metric_becomes("note_sockets_open", 0.0).await;
+}

@@ -20,7 +20,7 @@ use clap::{Parser, ValueEnum};
 use futures_util::StreamExt;
 use loadtests::reference::ReferenceServer;
 use loadtests::yclient::{Measurement, Role, YClient};
-use loadtests::{ProcessUsage, Server};
+use loadtests::{Buckets, ProcessUsage, Server};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -161,6 +161,17 @@ impl Target {
         }
     }
 
+    /// Ours: how long its rooms have waited for their appends so far (`/metrics`).
+    async fn append_waits(&self) -> anyhow::Result<Buckets> {
+        match self {
+            Target::Reference(_) => Ok(Buckets::default()),
+            Target::Ours { server, .. } => Ok(Buckets::parse(
+                &server.metrics_text().await?,
+                "note_append_seconds",
+            )),
+        }
+    }
+
     /// WebSocket URLs of `n` fresh rooms (for ours: new notes owned by the load account).
     async fn new_rooms(&self, n: usize) -> anyhow::Result<Vec<String>> {
         let mut urls = Vec::with_capacity(n);
@@ -280,6 +291,9 @@ struct Step {
     delivered_share: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// Ours only: the p99 of a room's wait for its appends (an upper bound, from the
+    /// server's histogram buckets), the part of `p99_ms` that storing takes. NaN otherwise.
+    store_p99_ms: f64,
     server_cpu: f64,
     client_cpu: f64,
     rss_mib: f64,
@@ -302,6 +316,7 @@ impl Step {
             delivered_share: of(|s| s.delivered_share),
             p50_ms: of(|s| s.p50_ms),
             p99_ms: of(|s| s.p99_ms),
+            store_p99_ms: of(|s| s.store_p99_ms),
             server_cpu: of(|s| s.server_cpu),
             client_cpu: of(|s| s.client_cpu),
             rss_mib: of(|s| s.rss_mib),
@@ -317,9 +332,9 @@ async fn throughput(args: &Args) -> anyhow::Result<()> {
         args.rooms, args.editors, args.listeners, args.seconds
     );
     println!(
-        "| server | per editor/s | offered updates/s | delivered updates/s | deliveries arrived | p50 ms | p99 ms | server CPU | client CPU | server RSS MiB | dropped |"
+        "| server | per editor/s | offered updates/s | delivered updates/s | deliveries arrived | p50 ms | p99 ms | store p99 ms | server CPU | client CPU | server RSS MiB | dropped |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     let targets = start_targets(args).await?;
     let mut medians: Vec<Vec<Step>> = vec![Vec::new(); targets.len()];
     let mut drops = Vec::new();
@@ -476,13 +491,18 @@ async fn start_targets(args: &Args) -> anyhow::Result<Vec<Target>> {
 
 fn print_step(name: &str, step: &Step) {
     println!(
-        "| {name} | {} | {:.0} | {:.0} | {:.2}% | {:.2} | {:.2} | {:.0}% | {:.0}% | {:.0} | {} |",
+        "| {name} | {} | {:.0} | {:.0} | {:.2}% | {:.2} | {:.2} | {} | {:.0}% | {:.0}% | {:.0} | {} |",
         step.per_editor,
         step.offered,
         step.updates_per_second,
         step.delivered_share * 100.0,
         step.p50_ms,
         step.p99_ms,
+        if step.store_p99_ms.is_nan() {
+            "-".to_owned()
+        } else {
+            format!("≤ {}", step.store_p99_ms)
+        },
         step.server_cpu,
         step.client_cpu,
         step.rss_mib,
@@ -499,6 +519,7 @@ async fn throughput_step(target: &Target, args: &Args, per_editor: f64) -> anyho
         .collect();
     let clients = connect_all(urls, args.connect_parallel).await?;
     let roles = (0..clients.len()).map(|i| i % per_room < args.editors);
+    let stores_before = target.append_waits().await?;
     let measured = run_clients(
         target,
         clients,
@@ -507,6 +528,7 @@ async fn throughput_step(target: &Target, args: &Args, per_editor: f64) -> anyho
         Duration::from_secs(args.seconds),
     )
     .await;
+    let stores = target.append_waits().await?;
     let sent = measured.measurement.sent.load(Ordering::Relaxed);
     let delivered = measured.measurement.delivered.load(Ordering::Relaxed);
     let expected = sent * (per_room as u64 - 1);
@@ -518,6 +540,7 @@ async fn throughput_step(target: &Target, args: &Args, per_editor: f64) -> anyho
         delivered_share: delivered as f64 / expected.max(1) as f64,
         p50_ms: latencies.quantile_ms(0.5),
         p99_ms: latencies.quantile_ms(0.99),
+        store_p99_ms: stores.quantile_ms_since(&stores_before, 0.99),
         server_cpu: measured.server_cpu,
         client_cpu: measured.client_cpu,
         rss_mib: measured.server_rss as f64 / 1048576.0,
