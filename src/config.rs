@@ -38,6 +38,8 @@ pub struct NotesConfig {
     pub change_burst: u32,
     pub frames_per_second: u32,
     pub frame_burst: u32,
+    pub compact_after_updates: u64,
+    pub save_text_every_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -257,6 +259,14 @@ impl Config {
             ("notes.change_burst", notes.change_burst as usize),
             ("notes.frames_per_second", notes.frames_per_second as usize),
             ("notes.frame_burst", notes.frame_burst as usize),
+            (
+                "notes.compact_after_updates",
+                usize::try_from(notes.compact_after_updates).unwrap_or(usize::MAX),
+            ),
+            (
+                "notes.save_text_every_ms",
+                usize::try_from(notes.save_text_every_ms).unwrap_or(usize::MAX),
+            ),
         ] {
             if value == 0 {
                 return invalid(key, "must be at least 1");
@@ -383,6 +393,8 @@ mod tests {
         assert!(err.contains("auth.access_ttl_secs"), "{err}");
         let err = with("notes.changes_per_second", 0).unwrap_err().to_string();
         assert!(err.contains("notes.changes_per_second"), "{err}");
+        let err = with("notes.save_text_every_ms", 0).unwrap_err().to_string();
+        assert!(err.contains("notes.save_text_every_ms"), "{err}");
         let err = with("storage.max_connections", 1).unwrap_err().to_string();
         assert!(err.contains("storage.max_connections"), "{err}");
     }

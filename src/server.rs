@@ -43,6 +43,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     rooms_config.limits.change_burst = config.notes.change_burst;
     rooms_config.limits.frames_per_second = config.notes.frames_per_second;
     rooms_config.limits.frame_burst = config.notes.frame_burst;
+    rooms_config.compact_after_updates = config.notes.compact_after_updates;
+    rooms_config.save_text_every = Duration::from_millis(config.notes.save_text_every_ms);
     let rooms = crdt::Rooms::new(DbNoteStore::new(db.clone()), rooms_config);
     tokio::spawn(catch_up_note_texts(db.clone(), rooms.clone()));
     let hub = Registry::new(
