@@ -209,3 +209,71 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     err.as_database_error()
         .is_some_and(|e| e.is_unique_violation())
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, Row, SqliteConnection};
+
+    use super::SQLITE_MIGRATIONS;
+
+    /// Migration 9 rebuilds the note update log as a `WITHOUT ROWID` table: every stored
+    /// update survives it, and the key still orders a note's updates.
+    #[tokio::test]
+    async fn the_update_log_keeps_every_row_through_its_rebuild_without_rowids() {
+        let mut db = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        let run = async |db: &mut SqliteConnection, version: i64| {
+            let migration = SQLITE_MIGRATIONS
+                .iter()
+                .find(|m| m.version == version)
+                .expect("the migration exists");
+            sqlx::raw_sql(migration.sql.clone())
+                .execute(db)
+                .await
+                .unwrap();
+        };
+        for version in 1..=8 {
+            run(&mut db, version).await;
+        }
+        // The rows only: no note or user is needed with foreign keys off.
+        sqlx::raw_sql("PRAGMA foreign_keys = OFF")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        for (note, seq, data) in [(1u8, 2, "b"), (1, 1, "a"), (2, 1, "c")] {
+            sqlx::query("INSERT INTO note_updates (note_id, seq, data) VALUES ($1, $2, $3)")
+                .bind(vec![note])
+                .bind(seq)
+                .bind(data.as_bytes())
+                .execute(&mut db)
+                .await
+                .unwrap();
+        }
+
+        run(&mut db, 9).await;
+
+        let rows = sqlx::query("SELECT note_id, seq, data FROM note_updates ORDER BY note_id, seq")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+        let rows: Vec<(Vec<u8>, i64, Vec<u8>)> = rows
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2)))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (vec![1], 1, b"a".to_vec()),
+                (vec![1], 2, b"b".to_vec()),
+                (vec![2], 1, b"c".to_vec()),
+            ]
+        );
+        let without_rowid = sqlx::query("SELECT rowid FROM note_updates")
+            .fetch_all(&mut db)
+            .await;
+        assert!(without_rowid.is_err(), "note_updates still has rowids");
+        let duplicate = sqlx::query("INSERT INTO note_updates VALUES (x'01', 1, x'00')")
+            .execute(&mut db)
+            .await;
+        assert!(duplicate.is_err(), "(note_id, seq) is no longer the key");
+    }
+}
