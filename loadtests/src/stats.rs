@@ -50,7 +50,7 @@ impl Latencies {
 /// A Prometheus histogram's cumulative bucket counts, `(upper bound in seconds, count)` in
 /// the order the server lists them (ascending, `+Inf` last).
 #[derive(Debug, Clone, Default)]
-pub struct Buckets(pub Vec<(f64, f64)>);
+pub struct Buckets(Vec<(f64, f64)>);
 
 impl Buckets {
     /// Parses the `{name}_bucket{le="…"} count` lines of a `/metrics` text.

@@ -181,16 +181,19 @@ async fn the_wal_starts_over_under_steady_appends() {
     let store = DbNoteStore::new(app.state.db.clone());
     let wal = app.state.config.storage.data_dir.join("workbook.db-wal");
 
+    // A restart follows a background copy (once a second) and may be refused while a
+    // reader is busy (then the next copy retries): under a loaded test run it can take a
+    // few tries, so the appends go on until it happens, within a generous deadline.
     let first = wal_restarts(&wal);
     let started = Instant::now();
-    while started.elapsed() < std::time::Duration::from_millis(3500) {
+    while wal_restarts(&wal) == first {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "20 s of appends and the WAL never started over"
+        );
         let update = Bytes::from(crdt::seed_update("y"));
         store.append(&note, &[update]).await.unwrap();
     }
-    assert!(
-        wal_restarts(&wal) > first,
-        "3.5 s of appends and the WAL never started over"
-    );
 }
 
 /// The WAL header's checkpoint sequence number: SQLite adds one each time the WAL starts
