@@ -45,7 +45,9 @@ pub async fn serve(
     let room = match enter(&registry, session, join, outgoing.clone()).await {
         Ok(room) => room,
         Err(code) => {
-            let _ = sink.send(close_message(code.code(), code.reason())).await;
+            let close = close_message(code.code(), code.reason());
+            count_if_close(&close);
+            let _ = sink.send(close).await;
             return;
         }
     };
@@ -135,7 +137,7 @@ async fn write(
             },
             _ = ping.tick() => Message::Ping(bytes::Bytes::new()),
         };
-        let mut closing = matches!(message, Message::Close(_));
+        let mut closing = count_if_close(&message);
         // Frames that queued up meanwhile go out with one flush (fewer syscalls when
         // behind, which is when it matters).
         let batch = async {
@@ -145,7 +147,7 @@ async fn write(
                     break;
                 }
                 let Ok(more) = frames.try_recv() else { break };
-                closing = matches!(more, Message::Close(_));
+                closing = count_if_close(&more);
                 sink.feed(more).await?;
             }
             sink.flush().await
@@ -165,6 +167,19 @@ async fn write(
 /// up after a while (a client that never reads).
 async fn resync(mut sink: futures_util::stream::SplitSink<WebSocket, Message>) {
     let code = CloseCode::Resync;
-    let close = sink.send(close_message(code.code(), code.reason()));
-    let _ = tokio::time::timeout(RESYNC_CLOSE_WAIT, close).await;
+    let close = close_message(code.code(), code.reason());
+    count_if_close(&close);
+    let _ = tokio::time::timeout(RESYNC_CLOSE_WAIT, sink.send(close)).await;
+}
+
+/// Whether `message` is a close frame; one about to be handed to a socket is counted here
+/// by code (`/metrics`), so a close queued for a connection that was dropped before it
+/// went out (a slow consumer gets 4000 instead) is not.
+fn count_if_close(message: &Message) -> bool {
+    let Message::Close(frame) = message else {
+        return false;
+    };
+    let code = frame.as_ref().map_or(1005, |frame| frame.code);
+    metrics::counter!("hub_socket_closes_total", "code" => code.to_string()).increment(1);
+    true
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use signaling::ConnectionId;
 use tokio::sync::{mpsc, oneshot};
@@ -60,13 +60,17 @@ impl Registry {
 
     /// How many session tasks are running.
     pub fn running_sessions(&self) -> usize {
-        let rooms = self.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
-        rooms.values().filter(|tx| !tx.is_closed()).count()
+        self.rooms().values().filter(|tx| !tx.is_closed()).count()
     }
 
     fn running(&self, id: Uuid) -> Option<Inputs> {
-        let rooms = self.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
-        rooms.get(&id).filter(|tx| !tx.is_closed()).cloned()
+        self.rooms().get(&id).filter(|tx| !tx.is_closed()).cloned()
+    }
+
+    /// The running tasks. Every change is one map operation, so a poisoned map is still
+    /// consistent.
+    fn rooms(&self) -> MutexGuard<'_, HashMap<Uuid, Inputs>> {
+        self.0.rooms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The input channel of session `id`'s task, starting it if needed.
@@ -80,11 +84,7 @@ impl Registry {
         }
         let room = Room::open(self.clone(), id).await?;
         let (tx, rx) = mpsc::channel(self.0.config.room_queue);
-        self.0
-            .rooms
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, tx.clone());
+        self.rooms().insert(id, tx.clone());
         tokio::spawn(room.run(rx));
         Ok(tx)
     }
@@ -102,7 +102,7 @@ impl Registry {
     /// Called by an idle task: forgets it unless inputs arrived meanwhile (new inputs
     /// need the registry's sender, so none can appear once it is removed).
     pub(super) fn retire(&self, id: Uuid, inputs: &mpsc::Receiver<RoomInput>) -> bool {
-        let mut rooms = self.0.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        let mut rooms = self.rooms();
         if !inputs.is_empty() {
             return false;
         }
@@ -112,10 +112,6 @@ impl Registry {
 
     /// Forgets a task that must stop (its log could not be written).
     pub(super) fn retire_now(&self, id: Uuid) {
-        self.0
-            .rooms
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        self.rooms().remove(&id);
     }
 }

@@ -304,9 +304,7 @@ impl Room {
     }
 }
 
-/// A close frame, counted in `/metrics` by code: every close the hub sends is built here.
 pub fn close_message(code: u16, reason: &'static str) -> Message {
-    metrics::counter!("hub_socket_closes_total", "code" => code.to_string()).increment(1);
     Message::Close(Some(CloseFrame {
         code,
         reason: Utf8Bytes::from_static(reason),
