@@ -124,7 +124,6 @@ enum Target {
     Ours {
         server: Server,
         http: reqwest::Client,
-        token: String,
     },
 }
 
@@ -137,12 +136,8 @@ impl Target {
             TargetKind::Ours => {
                 let server = Server::start(&args.server_bin, args.postgres.as_deref()).await?;
                 let http = reqwest::Client::new();
-                let token = register(&http, &server.base).await?;
-                Ok(Target::Ours {
-                    server,
-                    http,
-                    token,
-                })
+                sign_in(&http, &server.base, "register").await?;
+                Ok(Target::Ours { server, http })
             }
         }
     }
@@ -174,32 +169,32 @@ impl Target {
 
     /// WebSocket URLs of `n` fresh rooms (for ours: new notes owned by the load account).
     async fn new_rooms(&self, n: usize) -> anyhow::Result<Vec<String>> {
+        let (server, http) = match self {
+            Target::Reference(reference) => {
+                let room = || format!("{}/load-{}", reference.base, uuid::Uuid::new_v4());
+                return Ok((0..n).map(|_| room()).collect());
+            }
+            Target::Ours { server, http } => (server, http),
+        };
+        // A fresh token per step: a run outlasts one (15 minutes by default).
+        let token = sign_in(http, &server.base, "login").await?;
+        let ws_base = server.base.replacen("http://", "ws://", 1);
         let mut urls = Vec::with_capacity(n);
         for i in 0..n {
-            urls.push(match self {
-                Target::Reference(reference) => {
-                    format!("{}/load-{}", reference.base, uuid::Uuid::new_v4())
-                }
-                Target::Ours {
-                    server,
-                    http,
-                    token,
-                } => {
-                    let note = create_note(http, &server.base, token, i).await?;
-                    format!(
-                        "{}/api/workbook/notes/ws/{note}?token={token}",
-                        server.base.replacen("http://", "ws://", 1)
-                    )
-                }
-            });
+            let note = create_note(http, &server.base, &token, i).await?;
+            urls.push(format!(
+                "{ws_base}/api/workbook/notes/ws/{note}?token={token}"
+            ));
         }
         Ok(urls)
     }
 }
 
-async fn register(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+/// Registers the load account (`action` "register") or logs it in ("login"); returns an
+/// access token.
+async fn sign_in(http: &reqwest::Client, base: &str, action: &str) -> anyhow::Result<String> {
     let body: Value = http
-        .post(format!("{base}/api/workbook/auth/register"))
+        .post(format!("{base}/api/workbook/auth/{action}"))
         .json(&json!({"email": "notes-load@example.com", "name": "Notes Load", "password": "notes-load-password"}))
         .send()
         .await?
