@@ -154,17 +154,26 @@ impl LiveNote {
         }
     }
 
-    /// `PUT`s `changes` to the note as `token`, based on its current version.
+    /// `PUT`s `changes` to the note as `token`, based on its current version. Like any
+    /// client it fetches again after a 409: the room's text save (about once a second while
+    /// the note is edited live) is a new version, and may land between the read and the write.
     async fn put(&self, token: &str, mut changes: Value) -> (StatusCode, Value) {
-        changes["version"] = self.rest_note().await["version"].clone();
-        self.app
-            .call(
-                Method::PUT,
-                &format!("/api/workbook/notes/{}", self.id),
-                Some(token),
-                Some(changes),
-            )
-            .await
+        for _ in 0..5 {
+            changes["version"] = self.rest_note().await["version"].clone();
+            let (status, body) = self
+                .app
+                .call(
+                    Method::PUT,
+                    &format!("/api/workbook/notes/{}", self.id),
+                    Some(token),
+                    Some(changes.clone()),
+                )
+                .await;
+            if status != StatusCode::CONFLICT {
+                return (status, body);
+            }
+        }
+        panic!("every PUT met a newer version");
     }
 
     async fn rest_note(&self) -> Value {
