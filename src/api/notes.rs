@@ -218,16 +218,29 @@ pub async fn get(
     }))
 }
 
-/// The note `id` as `caller` sees it, or 404. While the note is open live, its body is the
-/// room's current text: the stored copy trails live edits by up to a second.
+/// The note `id` as `caller` sees it, or 404, with the body as it is now. A live room
+/// saves its text about once a second, and each save is a new version; it saves now
+/// instead, so the text and the version answered belong together: a `PUT` based on them
+/// meets 409 if anyone typed since, rather than its replacement erasing what they typed.
 pub async fn visible_note(state: &AppState, id: Uuid, caller: &CurrentUser) -> ApiResult<Note> {
-    let mut note = db::notes::find(&state.db, id, caller.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("note"))?;
-    if let Some(text) = state.rooms.loaded_text(&note_rooms::note_key(id)).await {
-        note.content = text;
+    let note = stored_note(state, id, caller).await?;
+    let saved = state
+        .rooms
+        .save_loaded_text(&note_rooms::note_key(id))
+        .await
+        .map_err(note_rooms::room_error)?;
+    if saved {
+        stored_note(state, id, caller).await
+    } else {
+        Ok(note)
     }
-    Ok(note)
+}
+
+/// The stored note `id` as `caller` sees it, or 404: enough to decide access.
+async fn stored_note(state: &AppState, id: Uuid, caller: &CurrentUser) -> ApiResult<Note> {
+    db::notes::find(&state.db, id, caller.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("note"))
 }
 
 /// My notes and the notes shared with me, filtered, optionally searched.
@@ -424,7 +437,7 @@ pub async fn delete(
 
 /// The note if the caller owns it: 404 when invisible, 403 when only shared.
 pub async fn owned_note(state: &AppState, id: Uuid, caller: &CurrentUser) -> ApiResult<Note> {
-    let note = visible_note(state, id, caller).await?;
+    let note = stored_note(state, id, caller).await?;
     if note.permission != db::notes::NoteAccess::Owner {
         return Err(ApiError::forbidden("only the note's owner may do this"));
     }

@@ -154,26 +154,17 @@ impl LiveNote {
         }
     }
 
-    /// `PUT`s `changes` to the note as `token`, based on its current version. Like any
-    /// client it fetches again after a 409: the room's text save (about once a second while
-    /// the note is edited live) is a new version, and may land between the read and the write.
+    /// `PUT`s `changes` to the note as `token`, based on its current version.
     async fn put(&self, token: &str, mut changes: Value) -> (StatusCode, Value) {
-        for _ in 0..5 {
-            changes["version"] = self.rest_note().await["version"].clone();
-            let (status, body) = self
-                .app
-                .call(
-                    Method::PUT,
-                    &format!("/api/workbook/notes/{}", self.id),
-                    Some(token),
-                    Some(changes.clone()),
-                )
-                .await;
-            if status != StatusCode::CONFLICT {
-                return (status, body);
-            }
-        }
-        panic!("every PUT met a newer version");
+        changes["version"] = self.rest_note().await["version"].clone();
+        self.app
+            .call(
+                Method::PUT,
+                &format!("/api/workbook/notes/{}", self.id),
+                Some(token),
+                Some(changes),
+            )
+            .await
     }
 
     async fn rest_note(&self) -> Value {
@@ -776,6 +767,53 @@ async fn a_downgraded_share_stops_editing_and_making_the_note_private_closes_it(
                 && !c.contains("after the downgrade")),
         "{content}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_put_based_on_text_read_before_a_live_edit_gets_409_and_erases_nothing() {
+    use futures_util::SinkExt;
+
+    let live = LiveNote::start("").await;
+    let url = |token: &str| format!("{}/{}?token={token}", live.ws_base, live.id);
+    let mut owner = raw_client(&url(&live.owner), None).await;
+    let mut writer = raw_client(&url(&live.writer), None).await;
+    writer.send(update_frame("first. ")).await.unwrap();
+    assert!(receives_update(&mut owner, Duration::from_secs(5)).await);
+
+    // A REST client reads the text and its version; someone types before it writes back,
+    // well within the second after which the room would save the text by itself.
+    let read = live.rest_note().await;
+    assert_eq!(read["content"], "first. ");
+    writer
+        .send(update_frame("typed meanwhile. "))
+        .await
+        .unwrap();
+    assert!(receives_update(&mut owner, Duration::from_secs(5)).await);
+    let stale = json!({"version": read["version"], "content": "rewritten. "});
+    let (status, body) = live
+        .app
+        .call(
+            Method::PUT,
+            &format!("/api/workbook/notes/{}", live.id),
+            Some(&live.owner),
+            Some(stale),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "version_conflict");
+
+    // Read again, the text has the live edit, and a change based on it applies.
+    let current = live.rest_note().await;
+    let text = current["content"].as_str().unwrap();
+    assert!(
+        text.contains("first. ") && text.contains("typed meanwhile. "),
+        "{current}"
+    );
+    let (status, body) = live
+        .put(&live.owner, json!({"content": "rewritten. "}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["note"]["content"], "rewritten. ");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -247,6 +247,10 @@ impl<S: NoteStore> LiveRoom<S> {
                 let _ = reply.send(Ok(self.room.text()));
                 Flow::Continue
             }
+            Command::SaveText { reply } => {
+                let _ = reply.send(self.save_text().await);
+                Flow::Continue
+            }
             Command::SetAccess {
                 user,
                 access,

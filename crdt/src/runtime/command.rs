@@ -26,6 +26,10 @@ pub(super) enum Command {
     Text {
         reply: Reply<String>,
     },
+    /// Store the text now if the store's copy is behind the room.
+    SaveText {
+        reply: Reply<()>,
+    },
     SetAccess {
         user: UserId,
         access: Option<Access>,
@@ -48,7 +52,8 @@ impl Command {
             Command::Connect { reply, .. } => drop(reply.send(Err(error))),
             Command::ReplaceText { reply, .. } => drop(reply.send(Err(error))),
             Command::Text { reply } => drop(reply.send(Err(error))),
-            Command::SetAccess { reply, .. }
+            Command::SaveText { reply }
+            | Command::SetAccess { reply, .. }
             | Command::Delete { reply }
             | Command::Shutdown { reply } => drop(reply.send(Err(error))),
             Command::Frame { .. } => {}

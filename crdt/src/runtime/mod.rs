@@ -92,13 +92,19 @@ impl<S: NoteStore> Rooms<S> {
         self.request(note, |reply| Command::Text { reply }).await
     }
 
-    /// The note's live Markdown body if its room is loaded, without loading it. The store's
-    /// text trails a room being edited by up to [`RoomsConfig::save_text_every`]; readers
-    /// that want the latest ask here first.
-    pub async fn loaded_text(&self, note: &NoteId) -> Option<String> {
-        self.ask_loaded(note, |reply| Command::Text { reply })
-            .await?
-            .ok()
+    /// If the note's room is loaded, stores its text now unless the store's copy is current,
+    /// and returns `true` once it is; `false` when no room is loaded (the stored text is
+    /// current then). The store's text otherwise trails a room being edited by up to
+    /// [`RoomsConfig::save_text_every`]: a reader that wants the latest text, together with
+    /// whatever the store counts along with it (the server's note version), calls this first.
+    pub async fn save_loaded_text(&self, note: &NoteId) -> Result<bool, RoomsError> {
+        match self
+            .ask_loaded(note, |reply| Command::SaveText { reply })
+            .await
+        {
+            Some(saved) => saved.map(|()| true),
+            None => Ok(false),
+        }
     }
 
     /// Changes a user's access on their live connections, if the room is loaded (otherwise
