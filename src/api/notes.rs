@@ -198,7 +198,8 @@ pub async fn create(
     ))
 }
 
-/// The note, if the caller owns it or it is shared with them.
+/// The note, if the caller owns it or it is shared with them, with its body as it is now
+/// (live edits included) and the version that counts them.
 #[utoipa::path(get, path = "/api/workbook/notes/{id}", tag = "notes",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
