@@ -178,6 +178,15 @@ impl LiveNote {
         assert_eq!(status, StatusCode::OK, "{body}");
         body["note"].clone()
     }
+
+    /// A raw WebSocket to the note's room as `token`.
+    async fn connect(
+        &self,
+        token: &str,
+    ) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+        let url = format!("{}/{}?token={token}", self.ws_base, self.id);
+        raw_client(&url, None).await
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -528,9 +537,8 @@ async fn close_code(client: &mut tokio_tungstenite::WebSocketStream<tokio::net::
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_a_share_or_deleting_the_note_closes_live_connections() {
     let live = LiveNote::start("shared").await;
-    let url = |token: &str| format!("{}/{}?token={token}", live.ws_base, live.id);
-    let mut reader = raw_client(&url(&live.reader), None).await;
-    let mut owner = raw_client(&url(&live.owner), None).await;
+    let mut reader = live.connect(&live.reader).await;
+    let mut owner = live.connect(&live.owner).await;
 
     let (_, shares) = live
         .app
@@ -715,9 +723,8 @@ async fn a_downgraded_share_stops_editing_and_making_the_note_private_closes_it(
     use futures_util::SinkExt;
 
     let live = LiveNote::start("").await;
-    let url = |token: &str| format!("{}/{}?token={token}", live.ws_base, live.id);
-    let mut owner = raw_client(&url(&live.owner), None).await;
-    let mut writer = raw_client(&url(&live.writer), None).await;
+    let mut owner = live.connect(&live.owner).await;
+    let mut writer = live.connect(&live.writer).await;
 
     writer.send(update_frame("while allowed. ")).await.unwrap();
     assert!(receives_update(&mut owner, Duration::from_secs(5)).await);
@@ -774,9 +781,8 @@ async fn a_put_based_on_text_read_before_a_live_edit_gets_409_and_erases_nothing
     use futures_util::SinkExt;
 
     let live = LiveNote::start("").await;
-    let url = |token: &str| format!("{}/{}?token={token}", live.ws_base, live.id);
-    let mut owner = raw_client(&url(&live.owner), None).await;
-    let mut writer = raw_client(&url(&live.writer), None).await;
+    let mut owner = live.connect(&live.owner).await;
+    let mut writer = live.connect(&live.writer).await;
     writer.send(update_frame("first. ")).await.unwrap();
     assert!(receives_update(&mut owner, Duration::from_secs(5)).await);
 
@@ -825,9 +831,8 @@ async fn metrics_show_open_sockets_loaded_rooms_append_waits_and_closes() {
     let app = &live.app;
     app.metric_becomes("note_sockets_open", 0.0).await;
     app.metric_becomes("note_rooms_loaded", 0.0).await;
-    let url = |token: &str| format!("{}/{}?token={token}", live.ws_base, live.id);
-    let mut owner = raw_client(&url(&live.owner), None).await;
-    let mut writer = raw_client(&url(&live.writer), None).await;
+    let mut owner = live.connect(&live.owner).await;
+    let mut writer = live.connect(&live.writer).await;
     app.metric_becomes("note_sockets_open", 2.0).await;
     app.metric_becomes("note_rooms_loaded", 1.0).await;
 
