@@ -110,18 +110,20 @@ async fn clients_converge_and_rest_reads_the_text() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_loaded_room_saves_its_text_when_asked_and_an_unloaded_one_says_so() {
+async fn a_loaded_room_saves_its_text_when_asked_and_an_unloaded_one_is_not_loaded() {
     let store = MemoryStore::new();
     let note = note_in(&store, "n1");
     let rooms = Rooms::new(store.clone(), RoomsConfig::default());
-    assert!(!rooms.save_loaded_text(&note).await.unwrap());
+    rooms.save_loaded_text(&note).await.unwrap();
+    assert_eq!(rooms.loaded_rooms(), 0);
     assert_eq!(store.text(&note).as_deref(), Some(""));
 
     let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
     ann.append("typed").await;
     rooms.text(&note).await.unwrap(); // the room has taken the edit
     // Without waiting for the room's next save (simulated time stands still).
-    assert!(rooms.save_loaded_text(&note).await.unwrap());
+    assert_eq!(store.text(&note).as_deref(), Some(""));
+    rooms.save_loaded_text(&note).await.unwrap();
     assert_eq!(store.text(&note).as_deref(), Some("typed"));
 }
 

@@ -224,17 +224,16 @@ pub async fn get(
 /// instead, so the text and the version answered belong together: a `PUT` based on them
 /// meets 409 if anyone typed since, rather than its replacement erasing what they typed.
 pub async fn visible_note(state: &AppState, id: Uuid, caller: &CurrentUser) -> ApiResult<Note> {
-    let note = stored_note(state, id, caller).await?;
+    // Saving first and reading the row once gives a text at least as new as the room's at
+    // the save, and the version stored with it. A failed save matters only to a caller who
+    // may see the note.
     let saved = state
         .rooms
         .save_loaded_text(&note_rooms::note_key(id))
-        .await
-        .map_err(note_rooms::room_error)?;
-    if saved {
-        stored_note(state, id, caller).await
-    } else {
-        Ok(note)
-    }
+        .await;
+    let note = stored_note(state, id, caller).await?;
+    saved.map_err(note_rooms::room_error)?;
+    Ok(note)
 }
 
 /// The stored note `id` as `caller` sees it, or 404: enough to decide access.

@@ -93,18 +93,14 @@ impl<S: NoteStore> Rooms<S> {
     }
 
     /// If the note's room is loaded, stores its text now unless the store's copy is current,
-    /// and returns `true` once it is; `false` when no room is loaded (the stored text is
-    /// current then). The store's text otherwise trails a room being edited by up to
-    /// [`RoomsConfig::save_text_every`]: a reader that wants the latest text, together with
-    /// whatever the store counts along with it (the server's note version), calls this first.
-    pub async fn save_loaded_text(&self, note: &NoteId) -> Result<bool, RoomsError> {
-        match self
-            .ask_loaded(note, |reply| Command::SaveText { reply })
+    /// and returns once it is (without a loaded room the stored text is current). The store's
+    /// text otherwise trails a room being edited by up to [`RoomsConfig::save_text_every`]: a
+    /// reader that wants the latest text, together with whatever the store counts along with
+    /// it (the server's note version), calls this first.
+    pub async fn save_loaded_text(&self, note: &NoteId) -> Result<(), RoomsError> {
+        self.ask_loaded(note, |reply| Command::SaveText { reply })
             .await
-        {
-            Some(saved) => saved.map(|()| true),
-            None => Ok(false),
-        }
+            .unwrap_or(Ok(()))
     }
 
     /// Changes a user's access on their live connections, if the room is loaded (otherwise
