@@ -155,8 +155,19 @@ impl LiveNote {
     }
 
     /// `PUT`s `changes` to the note as `token`, based on its current version.
-    async fn put(&self, token: &str, mut changes: Value) -> (StatusCode, Value) {
-        changes["version"] = self.rest_note().await["version"].clone();
+    async fn put(&self, token: &str, changes: Value) -> (StatusCode, Value) {
+        let version = self.rest_note().await["version"].clone();
+        self.put_based_on(token, version, changes).await
+    }
+
+    /// `PUT`s `changes` to the note as `token`, based on `version`.
+    async fn put_based_on(
+        &self,
+        token: &str,
+        version: Value,
+        mut changes: Value,
+    ) -> (StatusCode, Value) {
+        changes["version"] = version;
         self.app
             .call(
                 Method::PUT,
@@ -795,14 +806,11 @@ async fn a_put_based_on_text_read_before_a_live_edit_gets_409_and_erases_nothing
         .await
         .unwrap();
     assert!(receives_update(&mut owner, Duration::from_secs(5)).await);
-    let stale = json!({"version": read["version"], "content": "rewritten. "});
     let (status, body) = live
-        .app
-        .call(
-            Method::PUT,
-            &format!("/api/workbook/notes/{}", live.id),
-            Some(&live.owner),
-            Some(stale),
+        .put_based_on(
+            &live.owner,
+            read["version"].clone(),
+            json!({"content": "rewritten. "}),
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
