@@ -15,7 +15,8 @@
 //! A note's body is the root `Y.Text` named [`CONTENT_TEXT`] (`"content"`), holding
 //! Markdown. REST reads it with [`Rooms::text`] and replaces it with [`Rooms::replace_text`],
 //! which applies the smallest single edit (common prefix and suffix kept) as a Yjs update so
-//! live editors see a normal remote change.
+//! live editors see a normal remote change. A replacement based on text read earlier goes
+//! through [`Rooms::hold_text`], which refuses it if a live edit landed since.
 //!
 //! # Wire protocol (y-websocket, binary frames, one message per frame)
 //!
@@ -162,7 +163,7 @@ pub use memory_store::MemoryStore;
 pub use output::Output;
 pub use room::{CONTENT_TEXT, Room, RoomError};
 pub use runtime::{
-    Connection, FrameSink, Outbox, Outgoing, RoomClosed, Rooms, RoomsConfig, RoomsError,
+    Connection, FrameSink, Outbox, Outgoing, RoomClosed, Rooms, RoomsConfig, RoomsError, TextHold,
 };
 pub use seed::seed_update;
 pub use store::{NoteStore, Snapshot, StoreError, StoredNote};

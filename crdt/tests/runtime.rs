@@ -392,6 +392,75 @@ async fn oversized_rest_replacement_is_refused() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_held_replacement_is_refused_once_the_text_moved_and_applied_while_it_has_not() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    ann.append("typed live").await;
+    rooms.text(&note).await.unwrap(); // the room has taken the edit
+
+    let stale = rooms.hold_text(&note, String::new()).await;
+    assert_eq!(stale.err(), Some(RoomsError::TextChanged));
+    assert_eq!(rooms.text(&note).await.unwrap(), "typed live");
+
+    let hold = rooms.hold_text(&note, "typed live".into()).await.unwrap();
+    hold.replace("from REST".into()).await.unwrap();
+    assert_eq!(
+        store.text(&note).as_deref(),
+        Some("from REST"),
+        "stored before replace returns"
+    );
+    ann.pump_until(|c| c.text() == "from REST").await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_live_edit_sent_while_the_room_is_held_lands_after_the_replacement() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    ann.append("draft").await;
+    rooms.text(&note).await.unwrap();
+
+    let hold = rooms.hold_text(&note, "draft".into()).await.unwrap();
+    ann.append(" and more").await;
+    // Time enough for the room to take the edit, were it not held. Had it taken it, the
+    // replacement (from "draft and more" to "final") would delete it.
+    sleep(Duration::from_millis(100)).await;
+    hold.replace("final".into()).await.unwrap();
+
+    // Both inserts sit where "draft" was; Yjs orders two inserts at one place by client id.
+    let text = rooms.text(&note).await.unwrap();
+    assert!(
+        ["final and more", " and morefinal"].contains(&text.as_str()),
+        "the live edit survives: {text:?}"
+    );
+    ann.pump_until(|c| c.text() == text).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hold_ends_when_dropped_or_after_five_seconds_without_changing_anything() {
+    let store = MemoryStore::new();
+    let note = note_in(&store, "n1");
+    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
+
+    drop(rooms.hold_text(&note, String::new()).await.unwrap());
+    assert_eq!(rooms.text(&note).await.unwrap(), "");
+
+    let forgotten = rooms.hold_text(&note, String::new()).await.unwrap();
+    let started = tokio::time::Instant::now();
+    assert_eq!(rooms.text(&note).await.unwrap(), "");
+    assert!(started.elapsed() >= Duration::from_secs(5));
+    assert_eq!(
+        forgotten.replace("too late".into()).await,
+        Err(RoomsError::Unavailable)
+    );
+    assert_eq!(rooms.text(&note).await.unwrap(), "");
+    assert_eq!(store.update_count(&note), 0);
+}
+
+#[tokio::test(start_paused = true)]
 async fn update_log_is_compacted_after_n_updates() {
     let store = MemoryStore::new();
     let note = note_in(&store, "n1");

@@ -41,6 +41,11 @@ pub fn room_error(error: RoomsError) -> ApiError {
             "unavailable",
             "note editing is unavailable right now; retry shortly",
         ),
+        // Someone typed since the caller read the text its change is based on.
+        RoomsError::TextChanged => ApiError::conflict(
+            "version_conflict",
+            "the note changed since it was read; fetch it and apply your change again",
+        ),
         RoomsError::Storage(_) | RoomsError::Corrupt(_) => ApiError::internal(error),
     }
 }

@@ -328,7 +328,8 @@ pub async fn list(
 }
 
 /// Updates a note if `version` is still current (409 otherwise). A new `content` is applied
-/// to the note's live document as one edit, which live editors receive.
+/// to the note's live document as one edit, which live editors receive; if anyone typed
+/// since `version` was read, the answer is 409 and nothing is written.
 #[utoipa::path(put, path = "/api/workbook/notes/{id}", tag = "notes",
     params(("id" = Uuid, Path)), request_body = UpdateNote, security(("bearer" = [])),
     responses(
@@ -381,6 +382,18 @@ pub async fn update(
     } else {
         Vec::new()
     };
+    let room = note_rooms::note_key(id);
+    // A new body goes through the room, so live editors see it. Holding the room from here
+    // to the replacement keeps a live edit from landing between the version check and the
+    // replacement, which would erase it; `note.content` is the text of the version just read.
+    let body = match req.content {
+        Some(content) => {
+            let hold = state.rooms.hold_text(&room, note.content).await;
+            Some((hold.map_err(note_rooms::room_error)?, content))
+        }
+        None => None,
+    };
+    // Returning early drops the hold, which releases the room unchanged.
     let applied = db::notes::update(&state.db, id, req.version, &changes)
         .await
         .map_err(module_link_error)?;
@@ -393,22 +406,18 @@ pub async fn update(
             ),
         ));
     }
+    // The store writes the body (and bumps the version once more) when it is stored.
+    let replaced = match body {
+        Some((hold, content)) => hold.replace(content).await,
+        None => Ok(()),
+    };
+    // Once the hold is over (the room answers nothing else while held), and whether or not
+    // the body could be replaced: the shares are gone from the database either way.
     for share in revoked {
         let user = note_rooms::user_key(share.user_id);
-        state
-            .rooms
-            .set_access(&note_rooms::note_key(id), &user, None)
-            .await;
+        state.rooms.set_access(&room, &user, None).await;
     }
-    if let Some(content) = req.content {
-        // Through the room, so live editors see it; the store writes `content` (and bumps
-        // the version once more) when the change is stored.
-        state
-            .rooms
-            .replace_text(&note_rooms::note_key(id), content)
-            .await
-            .map_err(note_rooms::room_error)?;
-    }
+    replaced.map_err(note_rooms::room_error)?;
     let note = visible_note(&state, id, &caller).await?;
     Ok(Json(NoteResponse {
         success: true,

@@ -1,7 +1,8 @@
 //! One room as one task: it owns the [`Room`], applies commands in order, stores updates
 //! before delivering anything that follows them, and unloads itself when idle.
 //!
-//! Only appends hold the room up. Its upkeep writes (the plain text about once a second, a
+//! Of its own writes, only appends hold the room up (a REST body change holds it too: see
+//! [`TextHold`]). Its upkeep writes (the plain text about once a second, a
 //! snapshot every few hundred updates) grow with the document and re-index it for search,
 //! which takes milliseconds for a large note; they run beside the room, one at a time, so
 //! typing in a big document does not stall behind them.
@@ -17,8 +18,9 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use super::command::{Command, Reply};
+use super::hold::HOLD_LIMIT;
 use super::registry::{Registry, RoomHandle};
-use super::{Connection, FrameSink, Outbox, RoomsConfig, RoomsError};
+use super::{Connection, FrameSink, Outbox, RoomsConfig, RoomsError, TextHold};
 use crate::{
     Access, CloseCode, ConnId, NoteId, NoteStore, Output, Room, Snapshot, StoreError, UserId,
 };
@@ -227,22 +229,8 @@ impl<S: NoteStore> LiveRoom<S> {
                     Err(error) => self.storage_failed(error),
                 }
             }
-            Command::ReplaceText { text, reply } => {
-                let outputs = match self.room.replace_text(&text) {
-                    Ok(outputs) => outputs,
-                    Err(error) => {
-                        let _ = reply.send(Err(error.into()));
-                        return Flow::Continue;
-                    }
-                };
-                if let Err(error) = self.flush(outputs).await {
-                    let _ = reply.send(Err(error.clone()));
-                    return self.storage_failed(error);
-                }
-                // REST callers read the stored text right after this answer.
-                let _ = reply.send(self.save_text().await);
-                Flow::Continue
-            }
+            Command::ReplaceText { text, reply } => self.on_replace_text(&text, reply).await,
+            Command::HoldText { base, reply } => self.on_hold_text(&base, reply).await,
             Command::Text { reply } => {
                 let _ = reply.send(Ok(self.room.text()));
                 Flow::Continue
@@ -295,6 +283,42 @@ impl<S: NoteStore> LiveRoom<S> {
         // If the caller gave up, dropping the connection's sink reports the leave.
         if reply.send(Ok(connection)).is_ok() {
             self.deliver(outputs);
+        }
+    }
+
+    async fn on_replace_text(&mut self, text: &str, reply: Reply<()>) -> Flow {
+        let outputs = match self.room.replace_text(text) {
+            Ok(outputs) => outputs,
+            Err(error) => {
+                let _ = reply.send(Err(error.into()));
+                return Flow::Continue;
+            }
+        };
+        if let Err(error) = self.flush(outputs).await {
+            let _ = reply.send(Err(error.clone()));
+            return self.storage_failed(error);
+        }
+        // REST callers read the stored text right after this answer.
+        let _ = reply.send(self.save_text().await);
+        Flow::Continue
+    }
+
+    /// If the text is still `base`, hands out a [`TextHold`] and serves nothing else until
+    /// its holder replaces the text, lets go, or runs out of [`HOLD_LIMIT`]. Frames queue
+    /// meanwhile (their senders wait, as for any full inbox).
+    async fn on_hold_text(&mut self, base: &str, reply: Reply<TextHold>) -> Flow {
+        if self.room.text() != base {
+            let _ = reply.send(Err(RoomsError::TextChanged));
+            return Flow::Continue;
+        }
+        let (replace, replaced) = oneshot::channel();
+        if reply.send(Ok(TextHold::new(replace))).is_err() {
+            return Flow::Continue;
+        }
+        match tokio::time::timeout(HOLD_LIMIT, replaced).await {
+            Ok(Ok((text, reply))) => self.on_replace_text(&text, reply).await,
+            // Let go, or too slow: nothing changed.
+            Ok(Err(_)) | Err(_) => Flow::Continue,
         }
     }
 

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use tokio::sync::oneshot;
 
-use super::{Connection, RoomsError};
+use super::{Connection, RoomsError, TextHold};
 use crate::{Access, ConnId, UserId};
 
 /// Replies to requests that wait for their result.
@@ -22,6 +22,11 @@ pub(super) enum Command {
     ReplaceText {
         text: String,
         reply: Reply<()>,
+    },
+    /// Hold the room for a replacement if its text is still `base`.
+    HoldText {
+        base: String,
+        reply: Reply<TextHold>,
     },
     Text {
         reply: Reply<String>,
@@ -51,6 +56,7 @@ impl Command {
         match self {
             Command::Connect { reply, .. } => drop(reply.send(Err(error))),
             Command::ReplaceText { reply, .. } => drop(reply.send(Err(error))),
+            Command::HoldText { reply, .. } => drop(reply.send(Err(error))),
             Command::Text { reply } => drop(reply.send(Err(error))),
             Command::SaveText { reply }
             | Command::SetAccess { reply, .. }

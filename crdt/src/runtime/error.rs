@@ -20,6 +20,9 @@ pub enum RoomsError {
     /// The runtime is shutting down, or the room kept unloading under the request.
     #[error("note rooms unavailable")]
     Unavailable,
+    /// The text is no longer the one a [`super::Rooms::hold_text`] caller based its change on.
+    #[error("the note's text changed")]
+    TextChanged,
 }
 
 impl RoomsError {
@@ -29,7 +32,8 @@ impl RoomsError {
             RoomsError::NotFound => CloseCode::NoSuchNote,
             RoomsError::DocumentTooLarge { .. } => CloseCode::TooLarge,
             RoomsError::Storage(_) | RoomsError::Corrupt(_) => CloseCode::StorageFailed,
-            RoomsError::Unavailable => CloseCode::RoomUnloading,
+            // A connect never meets `TextChanged`; were it to, reconnecting is the answer.
+            RoomsError::Unavailable | RoomsError::TextChanged => CloseCode::RoomUnloading,
         }
     }
 }

@@ -6,6 +6,7 @@ mod command;
 mod config;
 mod connection;
 mod error;
+mod hold;
 mod registry;
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use registry::{Registry, RoomHandle};
 pub use config::RoomsConfig;
 pub use connection::{Connection, FrameSink, Outbox, Outgoing, RoomClosed};
 pub use error::RoomsError;
+pub use hold::TextHold;
 
 /// A request meets a room that is unloading at that moment at most this often in a row.
 const ATTEMPTS: usize = 3;
@@ -82,6 +84,20 @@ impl<S: NoteStore> Rooms<S> {
     pub async fn replace_text(&self, note: &NoteId, text: String) -> Result<(), RoomsError> {
         self.request(note, |reply| Command::ReplaceText {
             text: text.clone(),
+            reply,
+        })
+        .await
+    }
+
+    /// Holds the note's room for a REST change of its body based on `base`, the text its
+    /// client read (loading the room if needed): [`RoomsError::TextChanged`] if the text is
+    /// no longer `base`, else a [`TextHold`] during which no live edit lands. The holder
+    /// commits the change's other fields, then calls [`TextHold::replace`] (or drops the hold
+    /// to change nothing). Asking the same room for anything else meanwhile waits until the
+    /// hold ends.
+    pub async fn hold_text(&self, note: &NoteId, base: String) -> Result<TextHold, RoomsError> {
+        self.request(note, |reply| Command::HoldText {
+            base: base.clone(),
             reply,
         })
         .await
