@@ -391,14 +391,20 @@ async fn oversized_rest_replacement_is_refused() {
     assert_eq!(rooms.text(&note).await.unwrap(), "");
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_held_replacement_is_refused_once_the_text_moved_and_applied_while_it_has_not() {
+/// A note whose room holds `typed`, typed by "ann", who stays connected.
+async fn typed_note(typed: &str) -> (MemoryStore, NoteId, Rooms<MemoryStore>, Remote) {
     let store = MemoryStore::new();
     let note = note_in(&store, "n1");
     let rooms = Rooms::new(store.clone(), RoomsConfig::default());
     let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
-    ann.append("typed live").await;
+    ann.append(typed).await;
     rooms.text(&note).await.unwrap(); // the room has taken the edit
+    (store, note, rooms, ann)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_held_replacement_is_refused_once_the_text_moved_and_applied_while_it_has_not() {
+    let (store, note, rooms, mut ann) = typed_note("typed live").await;
 
     let stale = rooms.hold_text(&note, String::new()).await;
     assert_eq!(stale.err(), Some(RoomsError::TextChanged));
@@ -416,12 +422,7 @@ async fn a_held_replacement_is_refused_once_the_text_moved_and_applied_while_it_
 
 #[tokio::test(start_paused = true)]
 async fn a_live_edit_sent_while_the_room_is_held_lands_after_the_replacement() {
-    let store = MemoryStore::new();
-    let note = note_in(&store, "n1");
-    let rooms = Rooms::new(store.clone(), RoomsConfig::default());
-    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
-    ann.append("draft").await;
-    rooms.text(&note).await.unwrap();
+    let (_store, note, rooms, mut ann) = typed_note("draft").await;
 
     let hold = rooms.hold_text(&note, "draft".into()).await.unwrap();
     ann.append(" and more").await;
@@ -450,7 +451,8 @@ async fn a_hold_ends_when_dropped_or_after_five_seconds_without_changing_anythin
 
     let forgotten = rooms.hold_text(&note, String::new()).await.unwrap();
     let started = tokio::time::Instant::now();
-    assert_eq!(rooms.text(&note).await.unwrap(), "");
+    let text = timeout(Duration::from_secs(6), rooms.text(&note)).await;
+    assert_eq!(text.expect("released within 6 s").unwrap(), "");
     assert!(started.elapsed() >= Duration::from_secs(5));
     assert_eq!(
         forgotten.replace("too late".into()).await,
