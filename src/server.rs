@@ -30,7 +30,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = open_database(&config).await?;
     let secret = load_or_create_secret(&config.auth.secret, data_dir)
         .context("loading the signing secret")?;
-    let keys = TokenKeys::new(&secret, &config.auth.issuer, config.access_ttl());
+    let keys = Arc::new(TokenKeys::new(
+        &secret,
+        &config.auth.issuer,
+        config.access_ttl(),
+    ));
     let transcription = Arc::new(Transcription::new(&config.transcription));
     transcription
         .start(db.clone(), data_dir.clone())
@@ -55,9 +59,13 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         hub,
         transcription,
-        rate_limits: Arc::new(RateLimits::new(&config.rate_limits)),
+        rate_limits: Arc::new(RateLimits::new(
+            &config.rate_limits,
+            keys.clone(),
+            config.server.trust_forwarded_for,
+        )),
         config: Arc::new(config),
-        keys: Arc::new(keys),
+        keys,
         metrics: telemetry::metrics_handle(),
         rooms,
         db,

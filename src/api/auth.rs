@@ -9,7 +9,8 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::extract::{ACCESS_COOKIE, CurrentUser, REFRESH_COOKIE, cookie};
+use crate::auth::credentials::{ACCESS_COOKIE, REFRESH_COOKIE, cookie};
+use crate::auth::extract::CurrentUser;
 use crate::auth::password;
 use crate::auth::roles::Role;
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};

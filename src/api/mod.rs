@@ -38,7 +38,8 @@ use crate::telemetry;
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
-    let limited = |bucket: Bucket| from_fn_with_state((state.clone(), bucket), rate_limit::enforce);
+    let limited =
+        |bucket: Bucket| from_fn_with_state((state.rate_limits.clone(), bucket), rate_limit::enforce);
 
     let credentials = Router::new()
         .route("/register", post(auth::register))

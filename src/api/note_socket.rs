@@ -8,11 +8,18 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
-use crdt::{CloseCode, Connection, Outbox, Outgoing};
+use crdt::{Access, CloseCode, Connection, NoteId, Outbox, Outgoing, UserId};
 use futures_util::SinkExt;
 
-use super::notes_ws::Admission;
 use crate::state::NoteRooms;
+
+/// Who joins which room with what access, once the token and the note check out (the
+/// handshake in `notes_ws` decides it; this module only serves it).
+pub struct Admission {
+    pub note: NoteId,
+    pub user: UserId,
+    pub access: Access,
+}
 
 /// A write the client has not taken for this long means it is gone, not slow.
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);

@@ -13,12 +13,12 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderValue;
 use axum::response::Response;
-use crdt::{Access, CloseCode, NoteId, UserId};
+use crdt::CloseCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::note_rooms;
-use super::note_socket;
+use super::note_socket::{self, Admission};
 use crate::db;
 use crate::error::ErrorBody;
 use crate::state::AppState;
@@ -27,13 +27,6 @@ use crate::state::AppState;
 pub struct LiveParams {
     /// The caller's access JWT.
     pub token: Option<String>,
-}
-
-/// Who joins which room with what access, once the token and the note check out.
-pub struct Admission {
-    pub note: NoteId,
-    pub user: UserId,
-    pub access: Access,
 }
 
 /// Opens the note's live document (WebSocket, y-websocket protocol). See

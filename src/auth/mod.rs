@@ -1,5 +1,7 @@
-//! Accounts and access: password hashing, tokens, roles, and the caller extractor.
+//! Accounts and access: password hashing, tokens, roles, where a request carries its
+//! credentials, and the caller extractor.
 
+pub mod credentials;
 pub mod extract;
 pub mod password;
 pub mod roles;

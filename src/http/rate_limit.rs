@@ -1,8 +1,12 @@
 //! Per-route rate limits (GCRA via `governor`), keyed by user, or by client address where
 //! there is no user yet (register, login).
+//!
+//! The middleware's state is the limits themselves (with the token keys and the proxy
+//! setting they need), not the server's `AppState`, so this module sits below `state.rs`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -12,10 +16,10 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use uuid::Uuid;
 
-use crate::auth::extract::bearer_or_cookie;
+use crate::auth::credentials::access_claims;
+use crate::auth::tokens::TokenKeys;
 use crate::config::{RateLimit, RateLimitsConfig};
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The route groups with their own limit.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +41,9 @@ pub struct RateLimits {
     notes: DefaultKeyedRateLimiter<Key>,
     audio: DefaultKeyedRateLimiter<Key>,
     api: DefaultKeyedRateLimiter<Key>,
+    /// To key a signed-in caller's requests by user.
+    keys: Arc<TokenKeys>,
+    trust_forwarded_for: bool,
 }
 
 fn limiter(limit: RateLimit) -> DefaultKeyedRateLimiter<Key> {
@@ -49,12 +56,14 @@ fn limiter(limit: RateLimit) -> DefaultKeyedRateLimiter<Key> {
 }
 
 impl RateLimits {
-    pub fn new(config: &RateLimitsConfig) -> Self {
+    pub fn new(config: &RateLimitsConfig, keys: Arc<TokenKeys>, trust_forwarded_for: bool) -> Self {
         Self {
             auth: limiter(config.auth),
             notes: limiter(config.notes),
             audio: limiter(config.audio),
             api: limiter(config.api),
+            keys,
+            trust_forwarded_for,
         }
     }
 
@@ -101,21 +110,22 @@ pub fn client_address(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr
 
 /// Middleware: admits the request or answers 429 with `Retry-After`.
 pub async fn enforce(
-    State((state, bucket)): State<(AppState, Bucket)>,
+    State((limits, bucket)): State<(Arc<RateLimits>, Bucket)>,
     req: Request,
     next: Next,
 ) -> Response {
-    let user = bearer_or_cookie(req.headers()).and_then(|t| state.keys.verify_access(t));
+    // Verified here once; the handler's `CurrentUser` reads the result from the request.
+    let (mut parts, body) = req.into_parts();
+    let user = access_claims(&mut parts, &limits.keys);
+    let req = Request::from_parts(parts, body);
     let key = match (bucket, user) {
-        (Bucket::Auth, _) | (_, None) => {
-            match client_address(&req, state.config.server.trust_forwarded_for) {
-                Some(ip) => Key::Address(ip),
-                None => return next.run(req).await,
-            }
-        }
+        (Bucket::Auth, _) | (_, None) => match client_address(&req, limits.trust_forwarded_for) {
+            Some(ip) => Key::Address(ip),
+            None => return next.run(req).await,
+        },
         (_, Some(claims)) => Key::User(claims.sub),
     };
-    match state.rate_limits.check(bucket, &key) {
+    match limits.check(bucket, &key) {
         Ok(()) => next.run(req).await,
         Err(err) => err.into_response(),
     }
