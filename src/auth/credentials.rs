@@ -30,12 +30,17 @@ pub fn access_claims(parts: &mut Parts, keys: &TokenKeys) -> Option<AccessClaims
 
 /// The access token of a request: the bearer token, else the access cookie.
 pub fn bearer_or_cookie(headers: &HeaderMap) -> Option<&str> {
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    bearer.or_else(|| cookie(headers, ACCESS_COOKIE))
+    bearer(headers).or_else(|| cookie(headers, ACCESS_COOKIE))
+}
+
+/// The token of `Authorization: Bearer <token>`. The scheme is matched case-insensitively
+/// (RFC 7235 §2.1: `bearer` and `BEARER` are the same scheme), and any run of spaces may
+/// separate it from the token.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim_start();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The value of cookie `name`, if the request carries it.
@@ -61,6 +66,26 @@ mod tests {
         assert_eq!(bearer_or_cookie(&headers), Some("from-cookie"));
         headers.insert(AUTHORIZATION, "Bearer from-header".parse().unwrap());
         assert_eq!(bearer_or_cookie(&headers), Some("from-header"));
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        for value in [
+            "Bearer abc",
+            "bearer abc",
+            "BEARER abc",
+            "bEaReR   abc",
+            " Bearer abc ",
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert(AUTHORIZATION, value.parse().unwrap());
+            assert_eq!(bearer_or_cookie(&headers), Some("abc"), "{value:?}");
+        }
+        for value in ["Basic abc", "Bearerabc", "Bearer", "Bearer  ", "Token abc"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(AUTHORIZATION, value.parse().unwrap());
+            assert_eq!(bearer_or_cookie(&headers), None, "{value:?}");
+        }
     }
 
     fn keys(secret: &[u8]) -> TokenKeys {

@@ -16,6 +16,7 @@ on_both_backends!(
     bad_tokens_are_refused,
     cookies_authenticate,
     roles_guard_admin_routes,
+    the_bearer_scheme_is_case_insensitive,
 );
 
 async fn register_login_me(backend: Backend) {
@@ -266,4 +267,30 @@ async fn roles_guard_admin_routes(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["role"], "premium");
+}
+
+async fn the_bearer_scheme_is_case_insensitive(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let session = app.register("ivy@example.com", "password123").await;
+    let token = session["token"].as_str().unwrap();
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let response = app
+            .client
+            .get(app.url("/api/workbook/auth/me"))
+            .header("authorization", format!("{scheme} {token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "scheme {scheme}");
+    }
+    let response = app
+        .client
+        .get(app.url("/api/workbook/auth/me"))
+        .header("authorization", format!("Basic {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
