@@ -48,6 +48,8 @@ pub struct ServerConfig {
     pub bind: SocketAddr,
     pub public_url: String,
     pub trust_forwarded_for: bool,
+    /// Reverse proxies in front of the server that append to `X-Forwarded-For`.
+    pub trusted_proxies: usize,
     pub shutdown_grace_secs: u64,
 }
 
@@ -229,6 +231,9 @@ impl Config {
                 return invalid(key, "must be greater than 0");
             }
         }
+        if self.server.trusted_proxies == 0 {
+            return invalid("server.trusted_proxies", "must be at least 1");
+        }
         if !self.auth.secret.is_empty() && self.auth.secret.len() < 32 {
             return invalid("auth.secret", "must be at least 32 characters (or empty)");
         }
@@ -308,6 +313,16 @@ impl Config {
             format!("sqlite://{}?mode=rwc", path.display())
         } else {
             self.storage.database_url.clone()
+        }
+    }
+
+    /// How many `X-Forwarded-For` entries, counted from the right, were written by proxies
+    /// the server trusts: none unless `server.trust_forwarded_for` is on.
+    pub fn proxy_hops(&self) -> usize {
+        if self.server.trust_forwarded_for {
+            self.server.trusted_proxies
+        } else {
+            0
         }
     }
 

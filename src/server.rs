@@ -62,7 +62,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         rate_limits: Arc::new(RateLimits::new(
             &config.rate_limits,
             keys.clone(),
-            config.server.trust_forwarded_for,
+            config.proxy_hops(),
         )),
         config: Arc::new(config),
         keys,

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderMap;
+use axum::http::header::X_FORWARDED_FOR;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -43,7 +45,8 @@ pub struct RateLimits {
     api: DefaultKeyedRateLimiter<Key>,
     /// To key a signed-in caller's requests by user.
     keys: Arc<TokenKeys>,
-    trust_forwarded_for: bool,
+    /// Trusted reverse proxies in front of the server (0: the socket peer is the client).
+    proxy_hops: usize,
 }
 
 fn limiter(limit: RateLimit) -> DefaultKeyedRateLimiter<Key> {
@@ -56,14 +59,14 @@ fn limiter(limit: RateLimit) -> DefaultKeyedRateLimiter<Key> {
 }
 
 impl RateLimits {
-    pub fn new(config: &RateLimitsConfig, keys: Arc<TokenKeys>, trust_forwarded_for: bool) -> Self {
+    pub fn new(config: &RateLimitsConfig, keys: Arc<TokenKeys>, proxy_hops: usize) -> Self {
         Self {
             auth: limiter(config.auth),
             notes: limiter(config.notes),
             audio: limiter(config.audio),
             api: limiter(config.api),
             keys,
-            trust_forwarded_for,
+            proxy_hops,
         }
     }
 
@@ -89,23 +92,33 @@ impl RateLimits {
     }
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the
-/// server is configured to trust its proxy.
-pub fn client_address(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
-    if trust_forwarded_for {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
+/// The client's address: the socket peer, or, behind `proxy_hops` trusted reverse proxies,
+/// the address the outermost of them saw, which is the `proxy_hops`-th `X-Forwarded-For`
+/// entry from the right. Each proxy appends the address it received the request from, so
+/// entries further left were written by the client and prove nothing (keying on them gave
+/// unlimited password guesses). With fewer entries than hops the request did not come
+/// through every proxy, and the peer is used.
+pub fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, proxy_hops: usize) -> Option<IpAddr> {
+    let Some(nth_from_right) = proxy_hops.checked_sub(1) else {
+        return peer;
+    };
+    headers
+        .get_all(X_FORWARDED_FOR)
+        .iter()
+        .rev()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.rsplit(','))
+        .nth(nth_from_right)
+        .and_then(|entry| parse_address(entry.trim()))
+        .or(peer)
+}
+
+/// An `X-Forwarded-For` entry: an address, or an address with a port as some proxies write.
+fn parse_address(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
 }
 
 /// Middleware: admits the request or answers 429 with `Retry-After`.
@@ -119,14 +132,63 @@ pub async fn enforce(
     let user = access_claims(&mut parts, &limits.keys);
     let req = Request::from_parts(parts, body);
     let key = match (bucket, user) {
-        (Bucket::Auth, _) | (_, None) => match client_address(&req, limits.trust_forwarded_for) {
-            Some(ip) => Key::Address(ip),
-            None => return next.run(req).await,
-        },
+        (Bucket::Auth, _) | (_, None) => {
+            let peer = req
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip());
+            match client_address(req.headers(), peer, limits.proxy_hops) {
+                Some(ip) => Key::Address(ip),
+                None => return next.run(req).await,
+            }
+        }
         (_, Some(claims)) => Key::User(claims.sub),
     };
     match limits.check(bucket, &key) {
         Ok(()) => next.run(req).await,
         Err(err) => err.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(X_FORWARDED_FOR, value.parse().unwrap());
+        }
+        headers
+    }
+
+    fn ip(text: &str) -> Option<IpAddr> {
+        Some(text.parse().unwrap())
+    }
+
+    #[test]
+    fn the_entry_a_trusted_proxy_wrote_is_the_client() {
+        let peer = ip("10.0.0.1");
+        // The client wrote "6.6.6.6"; our one proxy appended the address it saw.
+        let one_proxy = forwarded(&["6.6.6.6, 203.0.113.7"]);
+        assert_eq!(client_address(&one_proxy, peer, 1), ip("203.0.113.7"));
+        assert_eq!(client_address(&one_proxy, peer, 2), ip("6.6.6.6"));
+        // Not trusted: the socket peer, whatever the header says.
+        assert_eq!(client_address(&one_proxy, peer, 0), peer);
+        // Two proxies, each appending; a header split over lines counts as one list.
+        let two_proxies = forwarded(&["1.1.1.1, 203.0.113.7", "10.0.0.9"]);
+        assert_eq!(client_address(&two_proxies, peer, 2), ip("203.0.113.7"));
+        assert_eq!(
+            client_address(&forwarded(&["[2001:db8::1]:4711"]), peer, 1),
+            ip("2001:db8::1")
+        );
+    }
+
+    #[test]
+    fn too_few_or_unreadable_entries_fall_back_to_the_peer() {
+        let peer = ip("10.0.0.1");
+        assert_eq!(client_address(&HeaderMap::new(), peer, 1), peer);
+        assert_eq!(client_address(&forwarded(&["203.0.113.7"]), peer, 2), peer);
+        assert_eq!(client_address(&forwarded(&["unknown"]), peer, 1), peer);
     }
 }

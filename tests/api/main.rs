@@ -7,6 +7,7 @@ mod audio;
 mod audio_restart;
 mod auth;
 mod cli;
+mod client_address;
 mod errors;
 mod hub;
 mod hub_capabilities;
