@@ -37,7 +37,7 @@ pub struct LiveParams {
         ("token" = Option<String>, Query, description = "access JWT (or send it as a `Sec-WebSocket-Protocol` value)"),
     ),
     responses(
-        (status = 101, description = "switching to the y-websocket protocol; refusals close with 4401 (bad token), 4403 (no access) or 4404 (no such note)"),
+        (status = 101, description = "switching to the y-websocket protocol; refusals close with 4401 (bad token) or 4404 (no such note, or not the caller's to see)"),
         (status = 426, description = "not a WebSocket upgrade request", body = ErrorBody),
     ))]
 pub async fn connect(
@@ -88,7 +88,9 @@ fn choose_protocol_token(state: &AppState, upgrade: &mut WebSocketUpgrade) -> Op
         .map(str::to_owned)
 }
 
-/// Checks the token (4401), the note (4404) and the caller's access to it (4403).
+/// Checks the token (4401), then the note and the caller's access to it: 4404 both for a
+/// missing note and for one the caller may not see, as REST answers 404 for both, so the
+/// code tells nothing about notes that are not the caller's.
 async fn admit(state: &AppState, note: &str, token: Option<&str>) -> Result<Admission, CloseCode> {
     let claims = token
         .and_then(|token| state.keys.verify_access(token))
@@ -96,8 +98,7 @@ async fn admit(state: &AppState, note: &str, token: Option<&str>) -> Result<Admi
     let id = Uuid::parse_str(note).map_err(|_| CloseCode::NoSuchNote)?;
     let permission = match db::notes::access(&state.db, id, claims.sub).await {
         Ok(Some(Some(permission))) => permission,
-        Ok(Some(None)) => return Err(CloseCode::NoAccess),
-        Ok(None) => return Err(CloseCode::NoSuchNote),
+        Ok(Some(None) | None) => return Err(CloseCode::NoSuchNote),
         Err(error) => {
             tracing::warn!(%error, "checking live note access failed");
             return Err(CloseCode::StorageFailed);

@@ -15,6 +15,7 @@ mod hub_chat;
 mod hub_crash;
 mod hub_moderation;
 mod modules;
+mod note_admission;
 mod note_search;
 mod note_store;
 mod notes;

@@ -247,7 +247,7 @@ async fn refused_providers_are_closed_with_44xx_and_stop_reconnecting() {
     let missing = uuid::Uuid::new_v4().to_string();
     let cases = [
         (live.id.as_str(), "not-a-token", "4401"),
-        (live.id.as_str(), live.stranger.as_str(), "4403"),
+        (live.id.as_str(), live.stranger.as_str(), "4404"),
         (missing.as_str(), live.owner.as_str(), "4404"),
     ];
     for (note, token, code) in cases {
