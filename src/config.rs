@@ -69,6 +69,8 @@ pub struct AuthConfig {
     pub access_ttl_secs: u64,
     pub refresh_ttl_secs: u64,
     pub ticket_ttl_secs: u64,
+    /// Seconds after a rotation in which the same refresh token gets the same successor.
+    pub refresh_grace_secs: u64,
     pub secure_cookies: bool,
 }
 

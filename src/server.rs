@@ -66,6 +66,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         )),
         config: Arc::new(config),
         keys,
+        revocations: Arc::default(),
         metrics: telemetry::metrics_handle(),
         rooms,
         db,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::auth::revocation::Revocations;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::Db;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub keys: Arc<TokenKeys>,
+    /// Revoked logins, whose access tokens are refused before they expire.
+    pub revocations: Arc<Revocations>,
     pub rate_limits: Arc<RateLimits>,
     pub metrics: PrometheusHandle,
     pub transcription: Arc<Transcription>,

@@ -14,6 +14,7 @@ use crate::auth::extract::CurrentUser;
 use crate::auth::password;
 use crate::auth::roles::Role;
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
+use crate::db::refresh_tokens::RefreshToken;
 use crate::db::{self, is_unique_violation, users::User};
 use crate::error::{ApiError, ApiResult, ErrorBody, Validator};
 use crate::http::extract::{ApiJson, parse_json};
@@ -152,7 +153,9 @@ pub async fn login(
     }
 }
 
-/// Rotates a refresh token. Presenting one that was already used revokes its whole family.
+/// Rotates a refresh token. Presenting one that was already used revokes its whole login,
+/// access tokens included, except within `auth.refresh_grace_secs` of its rotation while its
+/// successor is unused: a double-fired refresh then gets the same new token as the first.
 #[utoipa::path(post, path = "/api/workbook/auth/refresh", tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -173,30 +176,62 @@ pub async fn refresh(
     if token.revoked_at.is_some() || token.expires_at <= Utc::now() {
         return Err(invalid());
     }
-    if token.rotated_at.is_some() {
-        return Err(reuse_detected(&state, token.family_id).await);
-    }
     let user = db::users::find_by_id(&state.db, token.user_id)
         .await?
         .ok_or_else(invalid)?;
-    let (new_token, new_hash) = new_refresh_token();
+    let (successor, successor_hash) = state.keys.refresh_successor(&presented);
     let expires = Utc::now() + state.config.refresh_ttl();
-    if !db::refresh_tokens::rotate(&state.db, &token, &new_hash, expires).await? {
+    // `rotate` is false when a concurrent refresh of the same token rotated it first.
+    let rotated = token.rotated_at.is_none()
+        && db::refresh_tokens::rotate(&state.db, &token, &successor_hash, expires).await?;
+    if !rotated && !double_fired(&state, &token, &successor_hash).await? {
         return Err(reuse_detected(&state, token.family_id).await);
     }
-    let access = state.keys.issue_access(user.id, &user.email, user.role);
-    Ok(tokens_response(&state, None, access, new_token))
+    let access = state
+        .keys
+        .issue_access(user.id, &user.email, user.role, token.family_id);
+    Ok(tokens_response(&state, None, access, successor))
+}
+
+/// Whether a refresh of an already-rotated `token` is the twin of the refresh that rotated
+/// it (a double-fired request), not a replay: rotated within the grace period, and its
+/// successor, which this request derived too, still unused.
+async fn double_fired(
+    state: &AppState,
+    token: &RefreshToken,
+    successor_hash: &[u8],
+) -> ApiResult<bool> {
+    let grace = chrono::Duration::seconds(
+        i64::try_from(state.config.auth.refresh_grace_secs).unwrap_or(i64::MAX),
+    );
+    // Read again: the rotation may have happened after `token` was read.
+    let Some(rotated_at) = db::refresh_tokens::find_by_id(&state.db, token.id)
+        .await?
+        .and_then(|token| token.rotated_at)
+    else {
+        return Ok(false);
+    };
+    if Utc::now() - rotated_at > grace {
+        return Ok(false);
+    }
+    let successor = db::refresh_tokens::find_by_hash(&state.db, successor_hash).await?;
+    Ok(successor.is_some_and(|successor| {
+        successor.family_id == token.family_id
+            && successor.rotated_at.is_none()
+            && successor.revoked_at.is_none()
+    }))
 }
 
 async fn reuse_detected(state: &AppState, family_id: uuid::Uuid) -> ApiError {
     tracing::warn!(%family_id, "refresh token reuse detected; revoking the token family");
-    if let Err(err) = db::refresh_tokens::revoke_family(&state.db, family_id).await {
+    if let Err(err) = state.revocations.revoke(&state.db, family_id).await {
         return err.into();
     }
     ApiError::unauthorized("refresh token was already used; all sessions of this login are revoked")
 }
 
-/// Revokes the presented refresh token's family and clears the auth cookies.
+/// Revokes the presented refresh token's login, its access tokens included, and clears the
+/// auth cookies.
 #[utoipa::path(post, path = "/api/workbook/auth/logout", tag = "auth",
     request_body = RefreshRequest,
     responses((status = 200, body = SuccessResponse)))]
@@ -209,7 +244,7 @@ pub async fn logout(
         let found =
             db::refresh_tokens::find_by_hash(&state.db, &hash_refresh_token(&presented)).await?;
         if let Some(token) = found {
-            db::refresh_tokens::revoke_family(&state.db, token.family_id).await?;
+            state.revocations.revoke(&state.db, token.family_id).await?;
         }
     }
     let mut response = axum::Json(SuccessResponse { success: true }).into_response();
@@ -255,7 +290,9 @@ async fn sign_in(state: &AppState, user: User, family_id: uuid::Uuid) -> ApiResu
     let (refresh_token, hash) = new_refresh_token();
     let expires = Utc::now() + state.config.refresh_ttl();
     db::refresh_tokens::insert(&state.db, user.id, family_id, &hash, expires).await?;
-    let access = state.keys.issue_access(user.id, &user.email, user.role);
+    let access = state
+        .keys
+        .issue_access(user.id, &user.email, user.role, family_id);
     Ok(tokens_response(state, Some(user), access, refresh_token))
 }
 

@@ -11,13 +11,15 @@
 use crate::http::extract::ApiWebSocket;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use crdt::CloseCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::note_rooms;
+use crate::auth::extract::CurrentUser;
+use crate::auth::tokens::AccessClaims;
 use super::note_socket::{self, Admission};
 use crate::db;
 use crate::error::ErrorBody;
@@ -47,9 +49,13 @@ pub async fn connect(
     ApiWebSocket(mut upgrade): ApiWebSocket,
 ) -> Response {
     // Always choose a protocol when the client offered some, or it fails the handshake.
-    let protocol_token = choose_protocol_token(&state, &mut upgrade);
-    let token = params.token.or(protocol_token);
-    let admission = admit(&state, &note, token.as_deref()).await;
+    let protocol_claims = choose_protocol_token(&state, &mut upgrade);
+    // Each token is verified once: the query's here, the offered ones while choosing.
+    let claims = match params.token {
+        Some(token) => state.keys.verify_access(&token),
+        None => protocol_claims,
+    };
+    let admission = admit(&state, &note, claims).await;
     let max_frame = state.rooms.config().limits.max_frame_bytes;
     let rooms = state.rooms.clone();
     let sockets = state.note_sockets.clone();
@@ -68,33 +74,41 @@ pub async fn connect(
 
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 
-/// The first offered subprotocol that is a valid access token, echoed as the chosen one.
-/// If none is, the first offered is echoed anyway, so the client accepts the upgrade and
-/// reads the 4401 close instead of failing the handshake.
-fn choose_protocol_token(state: &AppState, upgrade: &mut WebSocketUpgrade) -> Option<String> {
+/// The first offered subprotocol that is a valid access token, echoed as the chosen one,
+/// with its claims. If none is, the first offered is echoed anyway, so the client accepts
+/// the upgrade and reads the 4401 close instead of failing the handshake.
+fn choose_protocol_token(
+    state: &AppState,
+    upgrade: &mut WebSocketUpgrade,
+) -> Option<AccessClaims> {
     let offered: Vec<HeaderValue> = upgrade
         .requested_protocols()
         .filter(|value| value.to_str().is_ok())
         .cloned()
         .collect();
-    let valid = offered.iter().find(|value| {
+    let valid = offered.iter().find_map(|value| {
         let token = value.to_str().unwrap_or_default();
-        state.keys.verify_access(token).is_some()
+        state.keys.verify_access(token).map(|claims| (value, claims))
     });
-    let chosen = valid.or(offered.first())?;
+    let chosen = valid.as_ref().map(|(value, _)| *value).or(offered.first())?;
     upgrade.set_selected_protocol(chosen.clone());
-    valid
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
+    valid.map(|(_, claims)| claims)
 }
 
-/// Checks the token (4401), then the note and the caller's access to it: 4404 both for a
-/// missing note and for one the caller may not see, as REST answers 404 for both, so the
-/// code tells nothing about notes that are not the caller's.
-async fn admit(state: &AppState, note: &str, token: Option<&str>) -> Result<Admission, CloseCode> {
-    let claims = token
-        .and_then(|token| state.keys.verify_access(token))
-        .ok_or(CloseCode::BadToken)?;
+/// Checks the token and its login (4401), then the note and the caller's access to it: 4404
+/// both for a missing note and for one the caller may not see, as REST answers 404 for
+/// both, so the code tells nothing about notes that are not the caller's.
+async fn admit(
+    state: &AppState,
+    note: &str,
+    claims: Option<AccessClaims>,
+) -> Result<Admission, CloseCode> {
+    let claims = claims.ok_or(CloseCode::BadToken)?;
+    match CurrentUser::from_claims(state, &claims).await {
+        Ok(_) => {}
+        Err(error) if error.status == StatusCode::UNAUTHORIZED => return Err(CloseCode::BadToken),
+        Err(_) => return Err(CloseCode::StorageFailed),
+    }
     let id = Uuid::parse_str(note).map_err(|_| CloseCode::NoSuchNote)?;
     let permission = match db::notes::access(&state.db, id, claims.sub).await {
         Ok(Some(Some(permission))) => permission,

@@ -104,7 +104,8 @@ mod tests {
     fn a_request_verifies_its_token_once() {
         let signer = keys(b"0123456789abcdef0123456789abcdef");
         let id = uuid::Uuid::new_v4();
-        let token = signer.issue_access(id, "a@b.c", super::super::roles::Role::User);
+        let role = super::super::roles::Role::User;
+        let token = signer.issue_access(id, "a@b.c", role, uuid::Uuid::new_v4());
         let mut parts = request_with(&token);
         assert_eq!(access_claims(&mut parts, &signer).map(|c| c.sub), Some(id));
         // Keys that would refuse the token: the answer comes from the first verification.

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::credentials::{access_claims, bearer_or_cookie};
 use super::roles::{Permission, Role};
+use super::tokens::AccessClaims;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -43,8 +44,19 @@ impl FromRequestParts<AppState> for CurrentUser {
                 ApiError::unauthorized("missing access token")
             }
         })?;
-        // The account is read on every request, so a deleted account or a changed role takes
-        // effect at once rather than when the token expires.
+        Self::from_claims(state, &claims).await
+    }
+}
+
+impl CurrentUser {
+    /// The caller a verified access token names, unless its login was revoked (401) or the
+    /// account is gone (401). Both are read on every request (the revocations through their
+    /// cache), so logout, theft detection, a deleted account or a changed role take effect
+    /// at once rather than when the token expires.
+    pub async fn from_claims(state: &AppState, claims: &AccessClaims) -> ApiResult<Self> {
+        if state.revocations.is_revoked(&state.db, claims.fam).await? {
+            return Err(ApiError::unauthorized("this login was signed out or revoked"));
+        }
         let user = crate::db::users::find_by_id(&state.db, claims.sub)
             .await?
             .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;

@@ -1,8 +1,9 @@
 //! Accounts and access: password hashing, tokens, roles, where a request carries its
-//! credentials, and the caller extractor.
+//! credentials, revoked logins, and the caller extractor.
 
 pub mod credentials;
 pub mod extract;
 pub mod password;
+pub mod revocation;
 pub mod roles;
 pub mod tokens;

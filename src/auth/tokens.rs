@@ -1,9 +1,15 @@
 //! Signed tokens: short-lived access JWTs and opaque refresh tokens.
 //!
 //! Access tokens are HS256 JWTs with the algorithm pinned on decode (a token claiming any
-//! other algorithm, `none` included, is refused) and issuer and audience checked. Join
+//! other algorithm, `none` included, is refused) and issuer and audience checked. Each names
+//! its login (`fam`, the refresh-token family), so revoking the login ends it at once. Join
 //! tickets for live sessions use a separate key and audience, derived from the same secret,
 //! so neither kind of token can stand in for the other.
+//!
+//! A login's first refresh token is random; each later one is derived from the one it
+//! replaces with a third key (HMAC), so two refreshes of the same token compute the same
+//! successor without the server keeping successors in plain text: a double-fired refresh
+//! can be answered twice with one rotation.
 
 use std::path::Path;
 use std::time::Duration;
@@ -27,6 +33,8 @@ pub struct AccessClaims {
     pub sub: Uuid,
     pub email: String,
     pub role: Role,
+    /// The login this token belongs to: the family of its refresh tokens.
+    pub fam: Uuid,
     pub iss: String,
     pub aud: String,
     pub iat: i64,
@@ -71,6 +79,8 @@ impl JwtKey {
 pub struct TokenKeys {
     pub access: JwtKey,
     pub ticket: JwtKey,
+    /// Derives a refresh token's successor.
+    successor: Hmac<Sha256>,
     pub issuer: String,
     pub access_ttl: Duration,
 }
@@ -82,18 +92,21 @@ impl TokenKeys {
         Self {
             access: JwtKey::new(&derive_key(secret, "access-token"), issuer, ACCESS_AUDIENCE),
             ticket: JwtKey::new(&derive_key(secret, "join-ticket"), issuer, TICKET_AUDIENCE),
+            successor: Hmac::new_from_slice(&derive_key(secret, "refresh-successor"))
+                .expect("HMAC accepts any key length"),
             issuer: issuer.to_owned(),
             access_ttl,
         }
     }
 
-    /// A fresh access token for this user, valid for the configured TTL.
-    pub fn issue_access(&self, user_id: Uuid, email: &str, role: Role) -> String {
+    /// A fresh access token for this user's login `family`, valid for the configured TTL.
+    pub fn issue_access(&self, user_id: Uuid, email: &str, role: Role, family: Uuid) -> String {
         let now = chrono::Utc::now().timestamp();
         self.access.encode(&AccessClaims {
             sub: user_id,
             email: email.to_owned(),
             role,
+            fam: family,
             iss: self.issuer.clone(),
             aud: ACCESS_AUDIENCE.to_owned(),
             iat: now,
@@ -103,6 +116,16 @@ impl TokenKeys {
 
     pub fn verify_access(&self, token: &str) -> Option<AccessClaims> {
         self.access.decode(token)
+    }
+
+    /// The refresh token that replaces `token` on rotation, and its hash: always the same
+    /// for the same token, and unguessable without the server's secret.
+    pub fn refresh_successor(&self, token: &str) -> (String, Vec<u8>) {
+        let mut mac = self.successor.clone();
+        mac.update(token.as_bytes());
+        let successor = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let hash = hash_refresh_token(&successor);
+        (successor, hash)
     }
 }
 
@@ -170,10 +193,14 @@ mod tests {
     fn an_access_token_round_trips() {
         let keys = keys();
         let id = Uuid::new_v4();
+        let family = Uuid::new_v4();
         let claims = keys
-            .verify_access(&keys.issue_access(id, "a@b.c", Role::Admin))
+            .verify_access(&keys.issue_access(id, "a@b.c", Role::Admin, family))
             .unwrap();
-        assert_eq!((claims.sub, claims.role), (id, Role::Admin));
+        assert_eq!(
+            (claims.sub, claims.role, claims.fam),
+            (id, Role::Admin, family)
+        );
     }
 
     #[test]
@@ -184,6 +211,7 @@ mod tests {
             sub: Uuid::new_v4(),
             email: "x@y.z".into(),
             role: Role::Admin,
+            fam: Uuid::new_v4(),
             iss: "workbook".into(),
             aud: ACCESS_AUDIENCE.into(),
             iat: now,
@@ -199,6 +227,22 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
         assert_eq!(hash_refresh_token(&a), hash_a);
+    }
+
+    #[test]
+    fn a_successor_is_the_same_for_the_same_token_and_only_for_it() {
+        let keys = keys();
+        let (token, _) = new_refresh_token();
+        let (successor, hash) = keys.refresh_successor(&token);
+        assert_eq!(keys.refresh_successor(&token), (successor.clone(), hash));
+        assert_eq!(URL_SAFE_NO_PAD.decode(&successor).unwrap().len(), 32);
+        assert_ne!(keys.refresh_successor(&successor).0, successor);
+        let other_server = TokenKeys::new(
+            b"another secret, another secret!!",
+            "workbook",
+            Duration::from_secs(60),
+        );
+        assert_ne!(other_server.refresh_successor(&token).0, successor);
     }
 
     #[test]

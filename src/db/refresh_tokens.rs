@@ -51,6 +51,16 @@ pub async fn find_by_hash(db: &Db, token_hash: &[u8]) -> Result<Option<RefreshTo
     .await)
 }
 
+pub async fn find_by_id(db: &Db, id: Uuid) -> Result<Option<RefreshToken>, sqlx::Error> {
+    on_pool!(db, |pool| sqlx::query_as(
+        "SELECT id, user_id, family_id, expires_at, rotated_at, revoked_at
+         FROM refresh_tokens WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)
+}
+
 /// Marks `old` as used and stores its successor, atomically. Returns false when `old` was
 /// already rotated or revoked meanwhile (a concurrent use: the caller treats it as reuse).
 pub async fn rotate(
@@ -91,7 +101,18 @@ pub async fn rotate(
     })
 }
 
-/// Revokes every token of a family (logout, or theft detected).
+/// Whether a family was revoked (logout, or theft detected): revoking marks all its tokens.
+pub async fn family_revoked(db: &Db, family_id: Uuid) -> Result<bool, sqlx::Error> {
+    on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NOT NULL)"
+    )
+    .bind(family_id)
+    .fetch_one(pool)
+    .await)
+}
+
+/// Revokes every token of a family (logout, or theft detected). Call it through
+/// `auth::revocation::Revocations::revoke`, which also ends the family's access tokens.
 pub async fn revoke_family(db: &Db, family_id: Uuid) -> Result<(), sqlx::Error> {
     on_pool!(db, |pool| sqlx::query(
         "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL"

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use figment::providers::Serialized;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -67,7 +68,12 @@ async fn refresh(app: &TestApp, refresh_token: &str) -> (StatusCode, Value) {
 }
 
 async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
-    let Some(app) = TestApp::start(backend).await else {
+    // No grace: any replay of a spent token is theft (login_lifetime.rs tests the grace).
+    let Some(app) = TestApp::start_with(backend, |f| {
+        f.merge(Serialized::default("auth.refresh_grace_secs", 0))
+    })
+    .await
+    else {
         return;
     };
     let first = app.register("bob@example.com", "password123").await;

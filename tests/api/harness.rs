@@ -179,7 +179,9 @@ impl TestApp {
             .await
             .unwrap()
             .unwrap();
-        self.state.keys.issue_access(id, email, role)
+        // A login of its own, never revoked.
+        let login = uuid::Uuid::new_v4();
+        self.state.keys.issue_access(id, email, role, login)
     }
 }
 

@@ -14,6 +14,7 @@ mod hub_capabilities;
 mod hub_chat;
 mod hub_crash;
 mod hub_moderation;
+mod login_lifetime;
 mod modules;
 mod note_admission;
 mod note_search;
