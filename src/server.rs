@@ -28,6 +28,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let db = open_database(&config).await?;
+    crate::auth::cookies::warn_if_insecure(&config);
     let secret = load_or_create_secret(&config.auth.secret, data_dir)
         .context("loading the signing secret")?;
     let keys = Arc::new(TokenKeys::new(

@@ -2,14 +2,14 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::credentials::{ACCESS_COOKIE, REFRESH_COOKIE, cookie};
+use crate::auth::cookies;
+use crate::auth::credentials::{REFRESH_COOKIE, cookie};
 use crate::auth::extract::CurrentUser;
 use crate::auth::password;
 use crate::auth::roles::Role;
@@ -248,11 +248,7 @@ pub async fn logout(
         }
     }
     let mut response = axum::Json(SuccessResponse { success: true }).into_response();
-    for name in [ACCESS_COOKIE, REFRESH_COOKIE] {
-        let path = cookie_path(name);
-        let clear = format!("{name}=; HttpOnly; SameSite=Strict; Path={path}; Max-Age=0");
-        append_cookie(&mut response, &clear);
-    }
+    cookies::clear(response.headers_mut(), &state.config.auth);
     Ok(response)
 }
 
@@ -303,43 +299,16 @@ fn tokens_response(
     refresh_token: String,
 ) -> Response {
     let auth = &state.config.auth;
-    let secure = if auth.secure_cookies { "; Secure" } else { "" };
-    let access_cookie = format!(
-        "{ACCESS_COOKIE}={access}; HttpOnly; SameSite=Strict; Path={}; Max-Age={}{secure}",
-        cookie_path(ACCESS_COOKIE),
-        auth.access_ttl_secs
-    );
-    let refresh_cookie = format!(
-        "{REFRESH_COOKIE}={refresh_token}; HttpOnly; SameSite=Strict; Path={}; Max-Age={}{secure}",
-        cookie_path(REFRESH_COOKIE),
-        auth.refresh_ttl_secs
-    );
-    let mut response = axum::Json(AuthResponse {
+    let mut headers = HeaderMap::new();
+    cookies::set(&mut headers, auth, &access, &refresh_token);
+    let body = axum::Json(AuthResponse {
         success: true,
         user,
         token: access,
         refresh_token,
         expires_in: auth.access_ttl_secs,
-    })
-    .into_response();
-    append_cookie(&mut response, &access_cookie);
-    append_cookie(&mut response, &refresh_cookie);
-    response
-}
-
-/// The refresh cookie is only ever sent to the auth routes.
-fn cookie_path(name: &str) -> &'static str {
-    if name == REFRESH_COOKIE {
-        "/api/workbook/auth"
-    } else {
-        "/"
-    }
-}
-
-fn append_cookie(response: &mut Response, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
-        response.headers_mut().append(SET_COOKIE, value);
-    }
+    });
+    (headers, body).into_response()
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ on_both_backends!(
     cookies_authenticate,
     roles_guard_admin_routes,
     the_bearer_scheme_is_case_insensitive,
+    secure_cookies_are_set_and_cleared_secure,
 );
 
 async fn register_login_me(backend: Backend) {
@@ -299,4 +300,46 @@ async fn the_bearer_scheme_is_case_insensitive(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// The `Set-Cookie` values of a response.
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn secure_cookies_are_set_and_cleared_secure(backend: Backend) {
+    let Some(app) = TestApp::start_with(backend, |f| {
+        f.merge(Serialized::default("auth.secure_cookies", true))
+    })
+    .await
+    else {
+        return;
+    };
+    let session = app.register("jo@example.com", "password123").await;
+    let login = app
+        .client
+        .post(app.url("/api/workbook/auth/login"))
+        .json(&json!({"email": "jo@example.com", "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    let logout = app
+        .client
+        .post(app.url("/api/workbook/auth/logout"))
+        .json(&json!({"refreshToken": session["refreshToken"]}))
+        .send()
+        .await
+        .unwrap();
+    for (what, cookies) in [("login", set_cookies(&login)), ("logout", set_cookies(&logout))] {
+        assert_eq!(cookies.len(), 2, "{what}: {cookies:?}");
+        for cookie in cookies {
+            assert!(cookie.ends_with("; Secure"), "{what}: {cookie}");
+            assert!(cookie.contains("HttpOnly; SameSite=Strict"), "{what}: {cookie}");
+        }
+    }
 }
