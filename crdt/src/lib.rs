@@ -1,11 +1,14 @@
 //! Yjs note rooms: the y-websocket protocol, awareness, limits and durability for shared
 //! notes, without HTTP or SQL.
 //!
-//! Two layers, in the sans-IO style:
+//! Two layers, in the workspace's sans-IO convention (`docs/ARCHITECTURE.md`, "Sans-IO
+//! cores"):
 //!
-//! - [`Room`]: a plain state machine for one note. Feed it a connect, a binary frame, a leave,
-//!   a tick or a text replacement together with the current time; it returns the
-//!   [`Output`]s to perform. No clock, socket, task or database inside.
+//! - [`Room`]: a plain state machine for one note. Feed it an [`Input`] (a connect, a binary
+//!   frame, a leave, a text replacement, an update from another node, a timeout) with the
+//!   time it happened to [`Room::handle_input`]; take the [`Output`]s to perform from
+//!   [`Room::poll_output`] until it answers [`Output::Timeout`], the instant it next wants
+//!   [`Input::Timeout`]. No clock, socket, task or database inside.
 //! - [`Rooms`]: the tokio edge. Loads a room from a [`NoteStore`] on first use, runs it as one
 //!   task fed by a bounded channel, gives every connection a bounded [`Outbox`], stores
 //!   updates, compacts the log into snapshots, and unloads idle rooms.
@@ -60,15 +63,24 @@
 //! # Durability contract
 //!
 //! An update is stored before anyone else can see it. In the core this is the order of the
-//! returned outputs: an [`Output::Persist`] must be durable before any output after it is
+//! polled outputs: an [`Output::Persist`] must be durable before any output after it is
 //! performed (sends, broadcasts, closes; also a later sync step 2 that would contain the
 //! update). The runtime hands the room the frames that queued while it waited for its
-//! previous store as one batch ([`Room::receive_frames`]); the room merges their edits into
+//! previous store as one batch ([`Input::Frame`]s with no poll between them); the room merges their edits into
 //! one update, which the runtime stores with one [`NoteStore::append`], awaits, and only then
 //! writes to any outbox. The plain text for search is saved apart, about once a second
 //! ([`NoteStore::save_text`]). If the append fails,
 //! the room closes everyone with 4502 and unloads: the in-memory document may hold an edit
 //! the store does not, so it is discarded; clients reconnect and resend it.
+//!
+//! # Several nodes
+//!
+//! The seam a cluster plugs into: every update a room has stored goes to its
+//! [`UpdateFeed`] (after the store, before any connection sees it; never one that was not
+//! stored), and an update another node stored comes back in through
+//! [`Rooms::apply_remote`] ([`Input::Remote`] in the core): applied, relayed to the local
+//! connections, never stored again. A single node uses [`SingleNode`], which publishes
+//! nothing. Nothing is replicated yet.
 //!
 //! # Wiring a WebSocket
 //!
@@ -146,10 +158,10 @@
 
 mod close_code;
 mod ids;
+mod input;
 mod limits;
 mod memory_store;
 mod output;
-mod rate_limit;
 mod room;
 mod runtime;
 mod seed;
@@ -157,13 +169,17 @@ mod store;
 mod text_diff;
 
 pub use close_code::CloseCode;
-pub use ids::{Access, ConnId, NoteId, UserId};
+pub use ids::{Access, NoteId, UserId};
+pub use input::Input;
 pub use limits::Limits;
 pub use memory_store::MemoryStore;
 pub use output::Output;
 pub use room::{CONTENT_TEXT, Room, RoomError};
 pub use runtime::{
-    Connection, FrameSink, Outbox, Outgoing, RoomClosed, Rooms, RoomsConfig, RoomsError, TextHold,
+    Connection, FrameSink, Outbox, Outgoing, RoomClosed, Rooms, RoomsConfig, RoomsError,
+    SingleNode, TextHold, UpdateFeed,
 };
+/// One connection inside a room: the cores' shared connection id.
+pub use sansio::ConnectionId as ConnId;
 pub use seed::seed_update;
 pub use store::{NoteStore, Snapshot, StoreError, StoredNote};

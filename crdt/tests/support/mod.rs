@@ -131,6 +131,14 @@ impl YClient {
             .any(|(other, state)| other == id && state.data.is_some())
     }
 
+    /// The presence state this client holds for `id` (its JSON), if any.
+    pub fn presence_of(&self, id: ClientID) -> Option<String> {
+        self.awareness
+            .iter()
+            .find(|(other, _)| *other == id)
+            .and_then(|(_, state)| state.data.as_deref().map(str::to_owned))
+    }
+
     fn own_awareness(&self) -> Bytes {
         let update = self
             .awareness
