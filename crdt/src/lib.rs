@@ -30,16 +30,17 @@
 //! | `0,0,sv` | sync step 1 | replies sync step 2: everything the client lacks (this makes `provider.synced` true) |
 //! | `0,1,update` | sync step 2 | writers: applied, stored, relayed as an update; readers: ignored |
 //! | `0,2,update` | update | writers: applied, stored, relayed to the other connections; readers: dropped, one auth notice |
-//! | `1,awareness` | awareness | applied and relayed to every connection, the sender included (keeps a lone client's socket from going silent); readers' too: presence is not editing |
+//! | `1,awareness` | awareness | the sender's own ids: applied and relayed to every connection, the sender included (keeps a lone client's socket from going silent); readers' too: presence is not editing. Ids another connection owns: dropped |
 //! | `3` | query awareness | replies with all present awareness states |
 //! | `2,0,reason` | auth, permission denied | sent by the server to a read-only connection that tries to edit, and on a downgrade to read |
 //!
 //! On connect the server sends its sync step 1 and, when anyone is present, an awareness
 //! frame. Only what an update actually added is stored and relayed (a reconnecting client's
 //! step 2 that repeats known content costs nothing). An awareness client id belongs to the
-//! connection that first announced it (the npm provider re-sends every awareness change it
-//! hears, so ids of others arrive from everyone); when that connection leaves, its states
-//! are removed and everyone is told. States not renewed for 30 s are swept the same way.
+//! connection that first announced it, and only that connection changes or removes its
+//! state (the npm provider re-sends every awareness change it hears, so ids of others arrive
+//! from everyone and are dropped); when that connection leaves, its states are removed and
+//! everyone is told. States not renewed for 30 s are swept the same way.
 //!
 //! # Close codes
 //!

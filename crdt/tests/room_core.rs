@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use crdt::{Access, CloseCode, ConnId, Input, Limits, Output, Room, UserId};
-use support::{YClient, is_doc_update};
+use support::{YClient, forged_awareness, is_doc_update};
 
 /// A room and its clients, wired together in memory. Outputs are performed in order, and
 /// every client reply is fed straight back, until nothing moves. Time moves only by
@@ -703,6 +703,37 @@ fn the_room_asks_to_be_woken_when_the_oldest_presence_expires() {
     assert!(!net.client(b).sees_presence_of(ann_id), "expired at 30 s");
     assert!(net.client(a).sees_presence_of(bob_id));
     assert_eq!(net.wake, start + Duration::from_secs(40), "then Bob's");
+}
+
+#[test]
+fn presence_belongs_to_the_connection_that_announced_it() {
+    let mut net = Net::new();
+    let ann = net.join("ann", Access::Write);
+    let bob = net.join("bob", Access::Write);
+    let mallory = net.join("mallory", Access::Read);
+    let presence = net.client(ann).set_presence("Ann");
+    net.send(ann, presence);
+    let ann_id = net.client(ann).client_id();
+    let announced = net.client(bob).presence_of(ann_id).expect("Ann present");
+
+    // A higher clock would win in Yjs; the room keeps the id for the connection that owns it.
+    let replace = forged_awareness(ann_id, 1000, r#"{"user":{"name":"Mallory"}}"#);
+    net.send(mallory, replace);
+    let remove = forged_awareness(ann_id, 1001, "null");
+    net.send(mallory, remove);
+    let from_a_writer = forged_awareness(ann_id, 1002, "null");
+    net.send(bob, from_a_writer);
+
+    assert_eq!(net.client(bob).presence_of(ann_id), Some(announced.clone()));
+    assert_eq!(net.client(mallory).presence_of(ann_id), Some(announced));
+    assert_eq!(net.room.awareness_count(), 1);
+    assert!(net.closed.is_empty());
+
+    // Its owner still changes it.
+    let renamed = net.client(ann).set_presence("Ann B.");
+    net.send(ann, renamed);
+    let seen = net.client(bob).presence_of(ann_id).expect("still present");
+    assert!(seen.contains("Ann B."), "{seen}");
 }
 
 #[test]

@@ -17,11 +17,13 @@ impl Room {
     /// connection silent for 30 s, and a lone editor's only traffic is its own awareness
     /// renewal every 15 s (the reference server echoes the same way).
     ///
-    /// A client id belongs to the first connection that announced it. The npm provider
-    /// re-sends every awareness change it hears, so other clients' ids arrive from every
-    /// connection; those echoes are applied (usually as no-ops) but claim nothing. A
-    /// connection may own only a few ids; new ones beyond that are dropped, so one socket
-    /// cannot fill the room with phantom users.
+    /// A client id belongs to the first connection that announced it, and only that
+    /// connection may change or remove its state. The npm provider re-sends every awareness
+    /// change it hears, so other clients' ids arrive from every connection: those entries are
+    /// dropped, so an echo costs nothing and no connection (a read-only share included) can
+    /// replace or remove someone else's presence with a higher clock. A connection may own
+    /// only a few ids; new ones beyond that are dropped, so one socket cannot fill the room
+    /// with phantom users.
     pub(super) fn client_awareness(
         &mut self,
         conn: ConnId,
@@ -35,8 +37,8 @@ impl Room {
         let mut free = cap.saturating_sub(peer.awareness_ids.len());
         let mut unowned = Vec::new();
         update.clients.retain(|id, _| {
-            if self.awareness_owner(*id).is_some() {
-                return true;
+            if let Some(owner) = self.awareness_owner(*id) {
+                return owner == conn;
             }
             let admitted = free > 0;
             if admitted {

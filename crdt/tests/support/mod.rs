@@ -5,8 +5,11 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use yrs::encoding::read::Cursor;
+use yrs::sync::awareness::AwarenessUpdateEntry;
 use yrs::sync::{Awareness, AwarenessUpdate, Message, MessageReader, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
@@ -169,6 +172,17 @@ impl YClient {
             .apply_update(update)
             .expect("server updates apply");
     }
+}
+
+/// An awareness frame claiming `id`'s state is `json` (`"null"`: removed) at `clock`, as a
+/// client could forge it for someone else's id.
+pub fn forged_awareness(id: ClientID, clock: u32, json: &str) -> Bytes {
+    let entry = AwarenessUpdateEntry {
+        clock,
+        json: json.into(),
+    };
+    let clients = HashMap::from([(id, entry)]);
+    frame(&Message::Awareness(AwarenessUpdate { clients }))
 }
 
 pub fn frame(message: &Message) -> Bytes {
