@@ -1,24 +1,8 @@
-//! Identifiers the room works with: connections, users, notes, and a connection's access.
+//! Identifiers the room works with: users, notes, and a connection's access. Connection
+//! ids are the cores' shared [`sansio::ConnectionId`], exported here as [`crate::ConnId`].
 
 use std::fmt;
 use std::sync::Arc;
-
-/// One WebSocket connection inside a room. Assigned by [`crate::Room::connect`], unique per room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnId(pub(crate) u64);
-
-impl ConnId {
-    /// The raw number, for logs and metrics.
-    pub fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for ConnId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "conn-{}", self.0)
-    }
-}
 
 /// Declares an opaque, cheaply cloned string identifier. The server decides the format (a UUID
 /// string is typical); this crate only compares them.

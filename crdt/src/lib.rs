@@ -1,11 +1,14 @@
 //! Yjs note rooms: the y-websocket protocol, awareness, limits and durability for shared
 //! notes, without HTTP or SQL.
 //!
-//! Two layers, in the sans-IO style:
+//! Two layers, in the workspace's sans-IO convention (`docs/ARCHITECTURE.md`, "Sans-IO
+//! cores"):
 //!
-//! - [`Room`]: a plain state machine for one note. Feed it a connect, a binary frame, a leave,
-//!   a tick or a text replacement together with the current time; it returns the
-//!   [`Output`]s to perform. No clock, socket, task or database inside.
+//! - [`Room`]: a plain state machine for one note. Feed it an [`Input`] (a connect, a binary
+//!   frame, a leave, a text replacement, an update from another node, a timeout) with the
+//!   time it happened to [`Room::handle_input`]; take the [`Output`]s to perform from
+//!   [`Room::poll_output`] until it answers [`Output::Timeout`], the instant it next wants
+//!   [`Input::Timeout`]. No clock, socket, task or database inside.
 //! - [`Rooms`]: the tokio edge. Loads a room from a [`NoteStore`] on first use, runs it as one
 //!   task fed by a bounded channel, gives every connection a bounded [`Outbox`], stores
 //!   updates, compacts the log into snapshots, and unloads idle rooms.
@@ -27,16 +30,17 @@
 //! | `0,0,sv` | sync step 1 | replies sync step 2: everything the client lacks (this makes `provider.synced` true) |
 //! | `0,1,update` | sync step 2 | writers: applied, stored, relayed as an update; readers: ignored |
 //! | `0,2,update` | update | writers: applied, stored, relayed to the other connections; readers: dropped, one auth notice |
-//! | `1,awareness` | awareness | applied and relayed to every connection, the sender included (keeps a lone client's socket from going silent); readers' too: presence is not editing |
+//! | `1,awareness` | awareness | the sender's own ids: applied and relayed to every connection, the sender included (keeps a lone client's socket from going silent); readers' too: presence is not editing. Ids another connection owns: dropped |
 //! | `3` | query awareness | replies with all present awareness states |
 //! | `2,0,reason` | auth, permission denied | sent by the server to a read-only connection that tries to edit, and on a downgrade to read |
 //!
 //! On connect the server sends its sync step 1 and, when anyone is present, an awareness
 //! frame. Only what an update actually added is stored and relayed (a reconnecting client's
 //! step 2 that repeats known content costs nothing). An awareness client id belongs to the
-//! connection that first announced it (the npm provider re-sends every awareness change it
-//! hears, so ids of others arrive from everyone); when that connection leaves, its states
-//! are removed and everyone is told. States not renewed for 30 s are swept the same way.
+//! connection that first announced it, and only that connection changes or removes its
+//! state (the npm provider re-sends every awareness change it hears, so ids of others arrive
+//! from everyone and are dropped); when that connection leaves, its states are removed and
+//! everyone is told. States not renewed for 30 s are swept the same way.
 //!
 //! # Close codes
 //!
@@ -60,15 +64,24 @@
 //! # Durability contract
 //!
 //! An update is stored before anyone else can see it. In the core this is the order of the
-//! returned outputs: an [`Output::Persist`] must be durable before any output after it is
+//! polled outputs: an [`Output::Persist`] must be durable before any output after it is
 //! performed (sends, broadcasts, closes; also a later sync step 2 that would contain the
 //! update). The runtime hands the room the frames that queued while it waited for its
-//! previous store as one batch ([`Room::receive_frames`]); the room merges their edits into
+//! previous store as one batch ([`Input::Frame`]s with no poll between them); the room merges their edits into
 //! one update, which the runtime stores with one [`NoteStore::append`], awaits, and only then
 //! writes to any outbox. The plain text for search is saved apart, about once a second
 //! ([`NoteStore::save_text`]). If the append fails,
 //! the room closes everyone with 4502 and unloads: the in-memory document may hold an edit
 //! the store does not, so it is discarded; clients reconnect and resend it.
+//!
+//! # Several nodes
+//!
+//! The seam a cluster plugs into: every update a room has stored goes to its
+//! [`UpdateFeed`] (after the store, before any connection sees it; never one that was not
+//! stored), and an update another node stored comes back in through
+//! [`Rooms::apply_remote`] ([`Input::Remote`] in the core): applied, relayed to the local
+//! connections, never stored again. A single node uses [`SingleNode`], which publishes
+//! nothing. Nothing is replicated yet.
 //!
 //! # Wiring a WebSocket
 //!
@@ -146,10 +159,10 @@
 
 mod close_code;
 mod ids;
+mod input;
 mod limits;
 mod memory_store;
 mod output;
-mod rate_limit;
 mod room;
 mod runtime;
 mod seed;
@@ -157,13 +170,17 @@ mod store;
 mod text_diff;
 
 pub use close_code::CloseCode;
-pub use ids::{Access, ConnId, NoteId, UserId};
+pub use ids::{Access, NoteId, UserId};
+pub use input::Input;
 pub use limits::Limits;
 pub use memory_store::MemoryStore;
 pub use output::Output;
 pub use room::{CONTENT_TEXT, Room, RoomError};
 pub use runtime::{
-    Connection, FrameSink, Outbox, Outgoing, RoomClosed, Rooms, RoomsConfig, RoomsError, TextHold,
+    Connection, FrameSink, Outbox, Outgoing, RoomClosed, Rooms, RoomsConfig, RoomsError,
+    SingleNode, TextHold, UpdateFeed,
 };
+/// One connection inside a room: the cores' shared connection id.
+pub use sansio::ConnectionId as ConnId;
 pub use seed::seed_update;
 pub use store::{NoteStore, Snapshot, StoreError, StoredNote};

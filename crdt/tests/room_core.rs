@@ -1,4 +1,5 @@
-//! The note room without sockets: real `yrs` documents as clients, simulated time.
+//! The note room without sockets: real `yrs` documents as clients, simulated time, and a
+//! shell that feeds inputs and polls outputs the way the runtime does.
 
 mod support;
 
@@ -6,14 +7,18 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use crdt::{Access, CloseCode, ConnId, Limits, Output, Room, UserId};
-use support::{YClient, is_doc_update};
+use crdt::{Access, CloseCode, ConnId, Input, Limits, Output, Room, UserId};
+use support::{YClient, forged_awareness, is_doc_update};
 
 /// A room and its clients, wired together in memory. Outputs are performed in order, and
-/// every client reply is fed straight back, until nothing moves.
+/// every client reply is fed straight back, until nothing moves. Time moves only by
+/// [`Net::advance`], which wakes the room when its last timeout says so.
 struct Net {
     room: Room,
     now: Instant,
+    /// The room's last [`Output::Timeout`].
+    wake: Instant,
+    next_conn: u64,
     clients: BTreeMap<ConnId, YClient>,
     closed: Vec<(ConnId, CloseCode)>,
     persisted: Vec<Bytes>,
@@ -29,6 +34,8 @@ impl Net {
         Net {
             room: Room::new(limits, now),
             now,
+            wake: now,
+            next_conn: 1,
             clients: BTreeMap::new(),
             closed: Vec::new(),
             persisted: Vec::new(),
@@ -41,7 +48,7 @@ impl Net {
 
     fn join_client(&mut self, user: &str, access: Access, client: YClient) -> ConnId {
         let hello = client.hello();
-        let (conn, outputs) = self.room.connect(UserId::from(user), access, self.now);
+        let (conn, outputs) = self.connect(user, access);
         self.clients.insert(conn, client);
         self.perform(outputs);
         for frame in hello {
@@ -50,21 +57,72 @@ impl Net {
         conn
     }
 
+    /// A connect with the next connection number, without a client behind it yet.
+    fn connect(&mut self, user: &str, access: Access) -> (ConnId, Vec<Output>) {
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
+        let user = UserId::from(user);
+        let outputs = self.input(Input::Connect {
+            conn,
+            user: &user,
+            access,
+        });
+        (conn, outputs)
+    }
+
+    /// Feeds one input now and polls everything it caused.
+    fn input(&mut self, input: Input<'_>) -> Vec<Output> {
+        self.room
+            .handle_input(self.now, input)
+            .expect("input applies");
+        self.drain()
+    }
+
+    /// Frames handed in together, then polled once: one batch.
+    fn batch(&mut self, frames: &[(ConnId, &[u8])]) -> Vec<Output> {
+        for &(conn, frame) in frames {
+            let input = Input::Frame { conn, frame };
+            self.room
+                .handle_input(self.now, input)
+                .expect("frames never fail");
+        }
+        self.drain()
+    }
+
+    fn drain(&mut self) -> Vec<Output> {
+        let mut outputs = Vec::new();
+        loop {
+            match self.room.poll_output() {
+                Output::Timeout(at) => {
+                    self.wake = at;
+                    return outputs;
+                }
+                output => outputs.push(output),
+            }
+        }
+    }
+
     fn send(&mut self, conn: ConnId, frame: Bytes) {
-        let outputs = self.room.receive(conn, &frame, self.now);
+        let outputs = self.input(Input::Frame {
+            conn,
+            frame: &frame,
+        });
         self.perform(outputs);
     }
 
     fn leave(&mut self, conn: ConnId) {
         self.clients.remove(&conn);
-        let outputs = self.room.disconnect(conn, self.now);
+        let outputs = self.input(Input::Disconnect(conn));
         self.perform(outputs);
     }
 
+    /// Moves time on, waking the room if its timeout has come (as a shell's timer would).
     fn advance(&mut self, by: Duration) {
         self.now += by;
-        let outputs = self.room.tick(self.now);
-        self.perform(outputs);
+        if self.wake <= self.now {
+            let outputs = self.input(Input::Timeout);
+            self.perform(outputs);
+        }
     }
 
     fn client(&mut self, conn: ConnId) -> &mut YClient {
@@ -86,6 +144,7 @@ impl Net {
                     self.clients.remove(&conn);
                     self.closed.push((conn, code));
                 }
+                Output::Timeout(_) => unreachable!("drain keeps timeouts"),
             }
         }
     }
@@ -97,7 +156,12 @@ impl Net {
         let replies = client.handle(frame);
         replies
             .into_iter()
-            .flat_map(|reply| self.room.receive(conn, &reply, self.now))
+            .flat_map(|reply| {
+                self.input(Input::Frame {
+                    conn,
+                    frame: &reply,
+                })
+            })
             .collect()
     }
 }
@@ -207,7 +271,10 @@ fn a_lone_client_hears_its_own_awareness_so_its_socket_never_goes_silent() {
     let mut net = Net::new();
     let a = net.join("ann", Access::Write);
     let presence = net.client(a).set_presence("Ann");
-    let outputs = net.room.receive(a, &presence, net.now);
+    let outputs = net.input(Input::Frame {
+        conn: a,
+        frame: &presence,
+    });
     assert!(
         outputs
             .iter()
@@ -296,9 +363,7 @@ fn a_full_room_turns_newcomers_away_with_4503() {
     let mut net = Net::with_limits(limits);
     net.join("ann", Access::Write);
     net.join("bob", Access::Write);
-    let (carl, outputs) = net
-        .room
-        .connect(UserId::from("carl"), Access::Read, net.now);
+    let (carl, outputs) = net.connect("carl", Access::Read);
     assert_eq!(
         outputs,
         vec![Output::Close {
@@ -403,7 +468,10 @@ fn update_is_persisted_before_it_is_relayed() {
     let a = net.join("ann", Access::Write);
     let _b = net.join("bob", Access::Write);
     let edit = net.client(a).insert(0, "hello");
-    let outputs = net.room.receive(a, &edit, net.now);
+    let outputs = net.input(Input::Frame {
+        conn: a,
+        frame: &edit,
+    });
     let persist = outputs
         .iter()
         .position(|o| matches!(o, Output::Persist(_)))
@@ -438,7 +506,7 @@ fn edits_handled_together_are_stored_and_relayed_as_one_update() {
     );
     let (edit_a, edit_b) = (net.client(a).append("ann "), net.client(b).append("bob "));
     let frames = [(a, edit_a.as_ref()), (b, edit_b.as_ref())];
-    let outputs = net.room.receive_frames(frames, net.now);
+    let outputs = net.batch(&frames);
 
     let persisted = outputs.iter().filter(|o| matches!(o, Output::Persist(_)));
     assert_eq!(persisted.count(), 1, "{outputs:?}");
@@ -464,7 +532,7 @@ fn one_authors_batch_is_not_sent_back_to_it() {
     let first = net.client(a).append("one ");
     let second = net.client(a).append("two");
     let frames = [(a, first.as_ref()), (a, second.as_ref())];
-    let outputs = net.room.receive_frames(frames, net.now);
+    let outputs = net.batch(&frames);
 
     let relays = relays(&outputs);
     assert_eq!(relays.len(), 1, "{outputs:?}");
@@ -478,12 +546,12 @@ fn a_sync_reply_in_a_batch_waits_for_the_edits_before_it_to_be_stored() {
     let mut net = Net::new();
     let a = net.join("ann", Access::Write);
     let late = support::YClient::new();
-    let (joiner, greeting) = net.room.connect("carl".into(), Access::Read, net.now);
+    let (joiner, greeting) = net.connect("carl", Access::Read);
     net.perform(greeting);
     let edit = net.client(a).append("stored first");
     let hello = late.hello();
     let frames = [(a, edit.as_ref()), (joiner, hello[0].as_ref())];
-    let outputs = net.room.receive_frames(frames, net.now);
+    let outputs = net.batch(&frames);
 
     let persist = outputs.iter().position(|o| matches!(o, Output::Persist(_)));
     let reply = outputs
@@ -508,7 +576,7 @@ fn rest_replacement_reaches_live_clients_as_a_minimal_edit() {
     let persisted_before = net.persisted.len();
 
     let replacement = format!("# Title\nnew body\n{tail}");
-    let outputs = net.room.replace_text(&replacement).expect("fits");
+    let outputs = net.input(Input::ReplaceText(&replacement));
     let Some(Output::Persist(delta)) = outputs.first().cloned() else {
         panic!("persist first: {outputs:?}");
     };
@@ -522,7 +590,7 @@ fn rest_replacement_reaches_live_clients_as_a_minimal_edit() {
         "only the changed word travels: {} bytes",
         delta.len()
     );
-    assert!(net.room.replace_text(&replacement).unwrap().is_empty());
+    assert!(net.input(Input::ReplaceText(&replacement)).is_empty());
 }
 
 #[test]
@@ -556,16 +624,20 @@ fn revoking_closes_4403_and_downgrading_keeps_the_connection_read_only() {
     let guest = net.join("gus", Access::Write);
     let other = net.join("olga", Access::Write);
 
-    let outputs = net
-        .room
-        .set_access(&UserId::from("gus"), Some(Access::Read), net.now);
+    let outputs = net.input(Input::SetAccess {
+        user: &UserId::from("gus"),
+        access: Some(Access::Read),
+    });
     net.perform(outputs);
     assert_eq!(net.client(guest).denied, vec!["read-only".to_owned()]);
     let edit = net.client(guest).insert(0, "nope");
     net.send(guest, edit);
     assert_eq!(net.client(owner).text(), "");
 
-    let outputs = net.room.set_access(&UserId::from("olga"), None, net.now);
+    let outputs = net.input(Input::SetAccess {
+        user: &UserId::from("olga"),
+        access: None,
+    });
     net.perform(outputs);
     assert_eq!(net.closed, vec![(other, CloseCode::NoAccess)]);
     assert_eq!(net.room.connection_count(), 2);
@@ -593,8 +665,11 @@ fn batches_of_any_mix_of_editors_reach_every_client_whole() {
                 (editor, net.client(editor).append("abc "))
             })
             .collect();
-        let frames = batch.iter().map(|(conn, frame)| (*conn, frame.as_ref()));
-        let outputs = net.room.receive_frames(frames, net.now);
+        let frames: Vec<(ConnId, &[u8])> = batch
+            .iter()
+            .map(|(conn, frame)| (*conn, frame.as_ref()))
+            .collect();
+        let outputs = net.batch(&frames);
         net.perform(outputs);
     }
     let text = net.room.text();
@@ -602,4 +677,107 @@ fn batches_of_any_mix_of_editors_reach_every_client_whole() {
     for conn in editors.into_iter().chain([listener]) {
         assert_eq!(net.client(conn).text(), text, "{conn:?}");
     }
+}
+
+#[test]
+fn the_room_asks_to_be_woken_when_the_oldest_presence_expires() {
+    let mut net = Net::new();
+    let start = net.now;
+    let a = net.join("ann", Access::Write);
+    assert_eq!(net.wake, start + Duration::from_secs(30), "nobody present");
+
+    let presence = net.client(a).set_presence("Ann");
+    net.send(a, presence);
+    net.advance(Duration::from_secs(10));
+    let b = net.join("bob", Access::Write);
+    let presence = net.client(b).set_presence("Bob");
+    net.send(b, presence);
+    assert_eq!(
+        net.wake,
+        start + Duration::from_secs(30),
+        "Ann's expiry first"
+    );
+
+    net.advance(Duration::from_secs(20));
+    let (ann_id, bob_id) = (net.client(a).client_id(), net.client(b).client_id());
+    assert!(!net.client(b).sees_presence_of(ann_id), "expired at 30 s");
+    assert!(net.client(a).sees_presence_of(bob_id));
+    assert_eq!(net.wake, start + Duration::from_secs(40), "then Bob's");
+}
+
+#[test]
+fn presence_belongs_to_the_connection_that_announced_it() {
+    let mut net = Net::new();
+    let ann = net.join("ann", Access::Write);
+    let bob = net.join("bob", Access::Write);
+    let mallory = net.join("mallory", Access::Read);
+    let presence = net.client(ann).set_presence("Ann");
+    net.send(ann, presence);
+    let ann_id = net.client(ann).client_id();
+    let announced = net.client(bob).presence_of(ann_id).expect("Ann present");
+
+    // A higher clock would win in Yjs; the room keeps the id for the connection that owns it.
+    let replace = forged_awareness(ann_id, 1000, r#"{"user":{"name":"Mallory"}}"#);
+    net.send(mallory, replace);
+    let remove = forged_awareness(ann_id, 1001, "null");
+    net.send(mallory, remove);
+    let from_a_writer = forged_awareness(ann_id, 1002, "null");
+    net.send(bob, from_a_writer);
+
+    assert_eq!(net.client(bob).presence_of(ann_id), Some(announced.clone()));
+    assert_eq!(net.client(mallory).presence_of(ann_id), Some(announced));
+    assert_eq!(net.room.awareness_count(), 1);
+    assert!(net.closed.is_empty());
+
+    // Its owner still changes it.
+    let renamed = net.client(ann).set_presence("Ann B.");
+    net.send(ann, renamed);
+    let seen = net.client(bob).presence_of(ann_id).expect("still present");
+    assert!(seen.contains("Ann B."), "{seen}");
+}
+
+#[test]
+fn an_update_from_another_node_reaches_every_local_connection_and_is_not_stored_again() {
+    let mut here = Net::new();
+    let (a, b) = (
+        here.join("ann", Access::Write),
+        here.join("rita", Access::Read),
+    );
+    let mut there = Net::new();
+    let writer = there.join("zoe", Access::Write);
+    let edit = there.client(writer).insert(0, "typed on node 2");
+    there.send(writer, edit);
+    let stored_there = there.persisted.last().expect("stored by node 2").clone();
+
+    let outputs = here.input(Input::Remote(&stored_there));
+    assert!(
+        !outputs.iter().any(|o| matches!(o, Output::Persist(_))),
+        "{outputs:?}"
+    );
+    assert_eq!(relays(&outputs).len(), 1, "{outputs:?}");
+    assert_eq!(relays(&outputs)[0].0, vec![a, b]);
+    here.perform(outputs);
+    assert_eq!(here.client(a).text(), "typed on node 2");
+    assert_eq!(here.client(b).text(), "typed on node 2");
+    assert!(here.persisted.is_empty());
+
+    // Known already: nothing to relay. Garbage: refused, the room unchanged.
+    assert!(here.input(Input::Remote(&stored_there)).is_empty());
+    let refused = here.room.handle_input(here.now, Input::Remote(&[9, 9, 9]));
+    assert!(refused.is_err());
+    assert_eq!(here.room.text(), "typed on node 2");
+}
+
+#[test]
+fn a_connection_number_in_use_is_refused() {
+    let mut net = Net::new();
+    let a = net.join("ann", Access::Write);
+    let user = UserId::from("bob");
+    let again = Input::Connect {
+        conn: a,
+        user: &user,
+        access: Access::Write,
+    };
+    assert!(net.room.handle_input(net.now, again).is_err());
+    assert_eq!(net.room.connection_count(), 1);
 }

@@ -9,10 +9,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use crdt::{
     Access, CloseCode, Connection, MemoryStore, NoteId, NoteStore, Outgoing, Rooms, RoomsConfig,
-    RoomsError, Snapshot, StoreError, StoredNote, UserId,
+    RoomsError, Snapshot, StoreError, StoredNote, UpdateFeed, UserId,
 };
 use support::{YClient, is_doc_update};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::time::{sleep, timeout};
 
 /// A client connected through the runtime, answering the room like the npm provider.
@@ -104,7 +104,7 @@ async fn clients_converge_and_rest_reads_the_text() {
 
     assert_eq!(rooms.text(&note).await.unwrap(), "hello world");
     assert_eq!(store.update_count(&note), 2);
-    // The store's plain-text view follows within a tick or two.
+    // The store's plain-text view follows within a second.
     sleep(Duration::from_secs(2)).await;
     assert_eq!(store.text(&note).as_deref(), Some("hello world"));
 }
@@ -212,6 +212,47 @@ async fn updates_are_stored_before_anyone_receives_them() {
     };
     assert!(is_doc_update(&frame));
     assert_eq!(store.inner.update_count(&note), 1);
+}
+
+/// What a cluster's publisher would send to the other nodes: every stored update.
+struct Published(mpsc::UnboundedSender<(NoteId, Vec<Bytes>)>);
+
+impl UpdateFeed for Published {
+    fn persisted(&self, note: &NoteId, updates: &[Bytes], _last_seq: u64) {
+        let _ = self.0.send((note.clone(), updates.to_vec()));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_update_stored_on_one_node_reaches_the_other_nodes_clients_and_is_stored_once() {
+    let (store, note) = gated();
+    let (publish, mut published) = mpsc::unbounded_channel();
+    let config = RoomsConfig::default();
+    let node1 = Rooms::with_feed(store.clone(), config.clone(), Arc::new(Published(publish)));
+    let node2 = Rooms::new(store.inner.clone(), config);
+    let mut ann = Remote::join(&node1, &note, "ann", Access::Write).await;
+    let mut rita = Remote::join(&node2, &note, "rita", Access::Read).await;
+
+    ann.append("typed on node 1").await;
+    sleep(Duration::from_secs(2)).await;
+    assert!(published.try_recv().is_err(), "published before stored");
+
+    store.permits.add_permits(1);
+    let (stored, updates) = published.recv().await.expect("published once stored");
+    assert_eq!(store.inner.update_count(&note), 1);
+    for update in updates {
+        node2.apply_remote(&stored, update).await.expect("applies");
+    }
+    rita.pump_until(|c| c.text() == "typed on node 1").await;
+    assert_eq!(node2.text(&note).await.unwrap(), "typed on node 1");
+    assert_eq!(store.inner.update_count(&note), 1, "not stored again");
+
+    let garbage = Bytes::from_static(&[9, 9, 9]);
+    let refused = node2.apply_remote(&note, garbage).await;
+    assert!(
+        matches!(refused, Err(RoomsError::Corrupt(_))),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -44,9 +44,8 @@ uuid_id!(
 );
 
 /// The server's handle for one WebSocket, so a late close of a replaced socket
-/// cannot mark the participant's newer connection as gone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct ConnectionId(pub u64);
+/// cannot mark the participant's newer connection as gone. Shared with the other cores.
+pub use sansio::ConnectionId;
 
 /// Pseudonymous ballot of one person in one anonymous poll: the server computes
 /// HMAC(server secret, session id ‖ poll id ‖ user id). It dedupes votes without

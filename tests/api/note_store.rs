@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use crdt::{Limits, NoteId, NoteStore, Room, Snapshot, StoreError, StoredNote};
+use crdt::{Input, Limits, NoteId, NoteStore, Output, Room, Snapshot, StoreError, StoredNote};
 use reqwest::StatusCode;
 use serde_json::json;
 use workbook::db::note_documents::DbNoteStore;
@@ -61,7 +61,7 @@ async fn appends_extend_the_log_and_text_follows_through_saves_and_compaction(ba
     assert_eq!(stored.text_seq, 1, "the created text is the first update's");
 
     // An append stores only the update; the text follows when the room saves it.
-    let update = persisted(room.replace_text("hello world").unwrap());
+    let update = replace_text(&mut room, "hello world");
     assert_eq!(store.append(&note, &[update]).await.unwrap(), 2);
     let rest_body = || async {
         let (_, body) = app
@@ -87,7 +87,7 @@ async fn appends_extend_the_log_and_text_follows_through_saves_and_compaction(ba
     store.compact(&note, snapshot).await.unwrap();
     let stored = store.load(&note).await.unwrap();
     assert!(stored.snapshot.is_some() && stored.updates.is_empty());
-    let update = persisted(room.replace_text("hello, world").unwrap());
+    let update = replace_text(&mut room, "hello, world");
     assert_eq!(store.append(&note, &[update]).await.unwrap(), 3);
     let stored = store.load(&note).await.unwrap();
     assert_eq!(rebuild(&stored).text(), "hello, world");
@@ -132,15 +132,17 @@ async fn append_to_each(store: &DbNoteStore, notes: &[NoteId]) -> Vec<Result<u64
     futures_util::future::join_all(appends).await
 }
 
-/// The single update among a room's outputs.
-fn persisted(outputs: Vec<crdt::Output>) -> Bytes {
-    outputs
-        .into_iter()
-        .find_map(|output| match output {
-            crdt::Output::Persist(update) => Some(update),
-            _ => None,
-        })
-        .expect("the edit produced an update")
+/// Replaces the room's text and returns the update it asks to store.
+fn replace_text(room: &mut Room, text: &str) -> Bytes {
+    room.handle_input(Instant::now(), Input::ReplaceText(text))
+        .unwrap();
+    loop {
+        match room.poll_output() {
+            Output::Persist(update) => return update,
+            Output::Timeout(_) => panic!("the edit produced no update"),
+            _ => {}
+        }
+    }
 }
 
 async fn a_note_without_a_document_is_seeded_once(backend: Backend) {

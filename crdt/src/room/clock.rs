@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub(super) struct RoomClock {
     epoch: Instant,
@@ -23,6 +23,16 @@ impl RoomClock {
         let millis = u64::try_from(now.saturating_duration_since(self.epoch).as_millis())
             .unwrap_or(u64::MAX);
         self.millis.fetch_max(millis, Ordering::Relaxed).max(millis)
+    }
+
+    /// The latest time the room was told, in its milliseconds.
+    pub(super) fn now_ms(&self) -> u64 {
+        self.millis.load(Ordering::Relaxed)
+    }
+
+    /// The instant `millis` room milliseconds after the room was created.
+    pub(super) fn at(&self, millis: u64) -> Instant {
+        self.epoch + Duration::from_millis(millis)
     }
 
     /// The clock function handed to `Awareness::with_clock`.

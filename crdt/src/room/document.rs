@@ -51,13 +51,17 @@ impl Room {
         Ok(())
     }
 
-    /// Replaces the Markdown body with `text` through the smallest single edit, so live
-    /// editors see a normal remote change. Returns the outputs to perform (persist, then
-    /// relay to every connection); none when the text is unchanged.
-    pub fn replace_text(&mut self, text: &str) -> Result<Vec<Output>, RoomError> {
+    /// Replaces the Markdown body with `text` through the smallest single edit (see
+    /// [`crate::Input::ReplaceText`]): persist, then relay to every connection; nothing when
+    /// the text is unchanged.
+    pub(super) fn replace_text(
+        &mut self,
+        text: &str,
+        out: &mut Vec<Output>,
+    ) -> Result<(), RoomError> {
         let current = self.text();
         let Some(edit) = minimal_edit(&current, text) else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         self.ensure_room_for(edit.inserted.len())?;
         let limit = self.limits.max_document_bytes;
@@ -73,12 +77,31 @@ impl Room {
             }
             added_delta(&txn)
         };
-        let mut out = Vec::new();
         if let Some(delta) = delta {
             self.publish(delta, None);
-            self.release_changes(&mut out);
+            self.release_changes(out);
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Applies an update another node stored and relays what it added to every local
+    /// connection, without persisting it (see [`crate::Input::Remote`]). The other node's
+    /// room enforced the limits; its size still counts here.
+    pub(super) fn remote_update(
+        &mut self,
+        bytes: &[u8],
+        out: &mut Vec<Output>,
+    ) -> Result<(), RoomError> {
+        let Some(delta) = self.apply_update(bytes)? else {
+            return Ok(());
+        };
+        self.size_estimate += delta.len();
+        let to = self.peers_except(None);
+        if !to.is_empty() {
+            let frame = encode(&Message::Sync(SyncMessage::Update(delta.to_vec())));
+            out.push(Output::Broadcast { to, frame });
+        }
+        Ok(())
     }
 
     /// Applies stored snapshot and updates in one transaction.
@@ -98,6 +121,11 @@ impl Room {
 
     fn apply_client_update(&mut self, bytes: &[u8]) -> Result<Option<Bytes>, RoomError> {
         self.ensure_room_for(bytes.len())?;
+        self.apply_update(bytes)
+    }
+
+    /// Applies one update; returns what it added.
+    fn apply_update(&mut self, bytes: &[u8]) -> Result<Option<Bytes>, RoomError> {
         let update =
             Update::decode_v1(bytes).map_err(|e| RoomError::InvalidUpdate(e.to_string()))?;
         let (delta, parked) = {

@@ -1,24 +1,28 @@
 //! The sans-IO note room: one Yjs document, its awareness, and the connections editing it.
 //!
-//! Every method takes the inputs (who, what bytes, what time it is) and returns the
-//! [`Output`]s in the order the shell must perform them. Nothing here reads a clock, a socket
-//! or a database, so the whole protocol is tested with plain values and simulated time.
+//! The workspace's convention (`docs/ARCHITECTURE.md`, "Sans-IO cores"): the shell feeds
+//! [`Input`]s with the time they happened to [`Room::handle_input`] and performs what
+//! [`Room::poll_output`] returns, in order, until it says [`Output::Timeout`]. Nothing here
+//! reads a clock, a socket or a database, so the whole protocol is tested with plain values
+//! and simulated time.
 
 mod clock;
+mod connections;
 mod document;
 mod presence;
 mod receive;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Instant;
 
 use bytes::Bytes;
-use yrs::sync::{Awareness, Message, SyncMessage};
+use yrs::sync::{Awareness, Message};
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, GetString, ReadTxn, StateVector, TextRef, Transact};
 
-use crate::rate_limit::TokenBucket;
-use crate::{Access, CloseCode, ConnId, Limits, Output, UserId};
+use sansio::TokenBucket;
+
+use crate::{Access, ConnId, Input, Limits, Output, UserId};
 use clock::RoomClock;
 
 /// Name of the root `Y.Text` holding a note's body as Markdown. Clients must bind their editor
@@ -31,12 +35,15 @@ pub enum RoomError {
     /// A stored snapshot or update does not decode or apply.
     #[error("stored document state is corrupt: {0}")]
     CorruptState(String),
-    /// An update from a client does not decode or apply.
+    /// An update from a client, or from another node, does not decode or apply.
     #[error("invalid Yjs update: {0}")]
     InvalidUpdate(String),
     /// The edit would grow the encoded document past the limit.
     #[error("the document would exceed {limit} bytes")]
     DocumentTooLarge { limit: usize },
+    /// A connect named a connection the room already has (the shell numbers them).
+    #[error("{0} is already connected")]
+    ConnectionExists(ConnId),
 }
 
 /// One note's live state. See the crate docs for the protocol it speaks.
@@ -45,15 +52,16 @@ pub struct Room {
     content: TextRef,
     clock: RoomClock,
     peers: BTreeMap<ConnId, Peer>,
-    next_conn: u64,
     limits: Limits,
     /// Upper bound of the encoded document size: exact after load and snapshots, plus the
     /// sizes of deltas since. Recomputed exactly only when it nears the limit.
     size_estimate: usize,
     /// Deltas of the frames being handled, with their authors; released as one update at the
-    /// end of the batch (or before anything that shows the document to a client). Always
-    /// empty between calls.
+    /// end of the batch (at the next poll or non-frame input, or before anything that
+    /// shows the document to a client).
     unreleased: Vec<(Bytes, Option<ConnId>)>,
+    /// Outputs not yet polled, in the order the shell must perform them.
+    queue: VecDeque<Output>,
 }
 
 /// What the room knows about one connection.
@@ -61,9 +69,9 @@ struct Peer {
     user: UserId,
     access: Access,
     /// Every frame costs a token here.
-    frames: TokenBucket,
+    frames: TokenBucket<Instant>,
     /// Every change (edit, own presence) costs a token here.
-    changes: TokenBucket,
+    changes: TokenBucket<Instant>,
     /// Awareness client ids this connection announced; removed for everyone when it leaves.
     awareness_ids: BTreeSet<ClientID>,
     /// Read-only peers are told once that their edits are dropped.
@@ -82,10 +90,10 @@ impl Room {
             content,
             clock,
             peers: BTreeMap::new(),
-            next_conn: 1,
             limits,
             size_estimate: 0,
             unreleased: Vec::new(),
+            queue: VecDeque::new(),
         }
     }
 
@@ -102,121 +110,62 @@ impl Room {
         Ok(room)
     }
 
-    /// Admits a connection. Its first frames are the room's sync step 1 and, when anyone is
-    /// present, the awareness states; the client answers with its step 2 and its own step 1.
-    /// A full room answers with a close (4503) instead.
-    pub fn connect(&mut self, user: UserId, access: Access, now: Instant) -> (ConnId, Vec<Output>) {
-        let conn = ConnId(self.next_conn);
-        self.next_conn += 1;
-        if self.peers.len() >= self.limits.max_connections {
-            let code = CloseCode::RoomFull;
-            return (conn, vec![Output::Close { conn, code }]);
-        }
-        let limits = &self.limits;
-        let peer = Peer {
-            user,
-            access,
-            frames: TokenBucket::new(limits.frame_burst, limits.frames_per_second, now),
-            changes: TokenBucket::new(limits.change_burst, limits.changes_per_second, now),
-            awareness_ids: BTreeSet::new(),
-            told_read_only: false,
-        };
-        self.peers.insert(conn, peer);
-        let state_vector = self.awareness.doc().transact().state_vector();
-        let mut out = vec![Output::Send {
-            to: conn,
-            frame: encode(&Message::Sync(SyncMessage::SyncStep1(state_vector))),
-        }];
-        if let Some(frame) = self.awareness_frame() {
-            out.push(Output::Send { to: conn, frame });
-        }
-        (conn, out)
-    }
-
-    /// The connection went away (socket closed or dropped). Its awareness states are removed
-    /// and the others are told.
-    pub fn disconnect(&mut self, conn: ConnId, now: Instant) -> Vec<Output> {
-        let mut out = Vec::new();
+    /// Tells the room what happened at `now`; poll the outputs afterwards. Only
+    /// [`Input::ReplaceText`], [`Input::Remote`] and a duplicate [`Input::Connect`] can fail,
+    /// and a failed input changes nothing. Everything a client did wrong is answered with
+    /// a close output instead, never an error.
+    pub fn handle_input(&mut self, now: Instant, input: Input<'_>) -> Result<(), RoomError> {
         self.clock.set(now);
-        if let Some(peer) = self.peers.remove(&conn) {
-            self.forget_awareness(peer.awareness_ids, &mut out);
-        }
-        out
-    }
-
-    /// Closes one connection with `code`, as [`Room::disconnect`] plus an [`Output::Close`].
-    pub fn close_connection(&mut self, conn: ConnId, code: CloseCode, now: Instant) -> Vec<Output> {
-        if !self.peers.contains_key(&conn) {
-            return Vec::new();
-        }
-        let mut out = vec![Output::Close { conn, code }];
-        out.extend(self.disconnect(conn, now));
-        out
-    }
-
-    /// Closes every connection (note deleted: 4404; room unloading: 4501).
-    pub fn close_all(&mut self, code: CloseCode, now: Instant) -> Vec<Output> {
-        self.clock.set(now);
-        let peers = std::mem::take(&mut self.peers);
-        for peer in peers.values() {
-            for id in &peer.awareness_ids {
-                self.awareness.remove_state(*id);
-            }
-        }
-        peers
-            .into_keys()
-            .map(|conn| Output::Close { conn, code })
-            .collect()
-    }
-
-    /// Changes a user's access on all their connections. `None` revokes: they close with
-    /// 4403. A downgrade to read keeps them connected and tells them once with an auth
-    /// message; from then on their edits are dropped.
-    pub fn set_access(
-        &mut self,
-        user: &UserId,
-        access: Option<Access>,
-        now: Instant,
-    ) -> Vec<Output> {
-        let conns: Vec<ConnId> = self
-            .peers
-            .iter()
-            .filter(|(_, peer)| &peer.user == user)
-            .map(|(conn, _)| *conn)
-            .collect();
         let mut out = Vec::new();
-        for conn in conns {
-            match access {
-                None => out.extend(self.close_connection(conn, CloseCode::NoAccess, now)),
-                Some(access) => self.change_access(conn, access, &mut out),
-            }
+        if !matches!(input, Input::Frame { .. }) {
+            self.release_changes(&mut out);
         }
-        out
-    }
-
-    fn change_access(&mut self, conn: ConnId, access: Access, out: &mut Vec<Output>) {
-        let Some(peer) = self.peers.get_mut(&conn) else {
-            return;
+        let result = match input {
+            Input::Connect { conn, user, access } => {
+                self.connect(conn, user.clone(), access, now, &mut out)
+            }
+            Input::Frame { conn, frame } => {
+                self.receive(conn, frame, now, &mut out);
+                Ok(())
+            }
+            Input::Disconnect(conn) => {
+                self.disconnect(conn, &mut out);
+                Ok(())
+            }
+            Input::Close { conn, code } => {
+                self.close_connection(conn, code, &mut out);
+                Ok(())
+            }
+            Input::CloseAll(code) => {
+                self.close_all(code, &mut out);
+                Ok(())
+            }
+            Input::SetAccess { user, access } => {
+                self.set_access(user, access, &mut out);
+                Ok(())
+            }
+            Input::ReplaceText(text) => self.replace_text(text, &mut out),
+            Input::Remote(update) => self.remote_update(update, &mut out),
+            Input::Timeout => {
+                self.sweep_awareness(&mut out);
+                Ok(())
+            }
         };
-        let downgraded = peer.access.can_write() && !access.can_write();
-        peer.access = access;
-        if access.can_write() {
-            peer.told_read_only = false;
-        } else if downgraded {
-            peer.told_read_only = true;
-            out.push(Output::Send {
-                to: conn,
-                frame: read_only_notice(),
-            });
-        }
+        self.queue.extend(out);
+        result
     }
 
-    /// Periodic work: removes awareness states not renewed within the awareness timeout.
-    /// Call about once a second.
-    pub fn tick(&mut self, now: Instant) -> Vec<Output> {
-        let mut out = Vec::new();
-        self.sweep_awareness(now, &mut out);
-        out
+    /// The next thing to do, in order; [`Output::Timeout`] when there is nothing left, with
+    /// the instant the room next needs [`Input::Timeout`] (the oldest presence expiring).
+    pub fn poll_output(&mut self) -> Output {
+        if !self.unreleased.is_empty() {
+            let mut out = Vec::new();
+            self.release_changes(&mut out);
+            self.queue.extend(out);
+        }
+        self.queue
+            .pop_front()
+            .unwrap_or_else(|| Output::Timeout(self.next_timeout()))
     }
 
     /// The note's Markdown body.
@@ -243,10 +192,7 @@ impl Room {
 
     /// Awareness states currently present (connected users' cursors and names).
     pub fn awareness_count(&self) -> usize {
-        self.awareness
-            .iter()
-            .filter(|(_, state)| state.data.is_some())
-            .count()
+        self.present_states().count()
     }
 
     fn peers_except(&self, conn: Option<ConnId>) -> Vec<ConnId> {

@@ -17,11 +17,13 @@ impl Room {
     /// connection silent for 30 s, and a lone editor's only traffic is its own awareness
     /// renewal every 15 s (the reference server echoes the same way).
     ///
-    /// A client id belongs to the first connection that announced it. The npm provider
-    /// re-sends every awareness change it hears, so other clients' ids arrive from every
-    /// connection; those echoes are applied (usually as no-ops) but claim nothing. A
-    /// connection may own only a few ids; new ones beyond that are dropped, so one socket
-    /// cannot fill the room with phantom users.
+    /// A client id belongs to the first connection that announced it, and only that
+    /// connection may change or remove its state. The npm provider re-sends every awareness
+    /// change it hears, so other clients' ids arrive from every connection: those entries are
+    /// dropped, so an echo costs nothing and no connection (a read-only share included) can
+    /// replace or remove someone else's presence with a higher clock. A connection may own
+    /// only a few ids; new ones beyond that are dropped, so one socket cannot fill the room
+    /// with phantom users.
     pub(super) fn client_awareness(
         &mut self,
         conn: ConnId,
@@ -35,8 +37,8 @@ impl Room {
         let mut free = cap.saturating_sub(peer.awareness_ids.len());
         let mut unowned = Vec::new();
         update.clients.retain(|id, _| {
-            if self.awareness_owner(*id).is_some() {
-                return true;
+            if let Some(owner) = self.awareness_owner(*id) {
+                return owner == conn;
             }
             let admitted = free > 0;
             if admitted {
@@ -45,6 +47,9 @@ impl Room {
             }
             admitted
         });
+        if update.clients.is_empty() {
+            return Ok(());
+        }
         let frame = encode(&Message::Awareness(update.clone()));
         let summary = self
             .awareness
@@ -76,12 +81,7 @@ impl Room {
 
     /// All present awareness states as one frame, or `None` when nobody announced any.
     pub(super) fn awareness_frame(&self) -> Option<Bytes> {
-        let present: Vec<ClientID> = self
-            .awareness
-            .iter()
-            .filter(|(_, state)| state.data.is_some())
-            .map(|(id, _)| id)
-            .collect();
+        let present: Vec<ClientID> = self.present_states().map(|(id, _)| id).collect();
         if present.is_empty() {
             return None;
         }
@@ -94,23 +94,40 @@ impl Room {
         self.remove_awareness(ids.into_iter().collect(), out);
     }
 
-    /// Removes states not renewed within the awareness timeout.
-    pub(super) fn sweep_awareness(&mut self, now: Instant, out: &mut Vec<Output>) {
-        let now_ms = self.clock.set(now);
-        let timeout_ms =
-            u64::try_from(self.limits.awareness_timeout.as_millis()).unwrap_or(u64::MAX);
+    /// Removes states not renewed within the awareness timeout, as of the room's time.
+    pub(super) fn sweep_awareness(&mut self, out: &mut Vec<Output>) {
+        let now_ms = self.clock.now_ms();
+        let timeout_ms = self.awareness_timeout_ms();
         let stale: Vec<ClientID> = self
-            .awareness
-            .iter()
-            .filter(|(_, state)| {
-                state.data.is_some() && now_ms.saturating_sub(state.last_updated) >= timeout_ms
-            })
+            .present_states()
+            .filter(|(_, updated)| now_ms.saturating_sub(*updated) >= timeout_ms)
             .map(|(id, _)| id)
             .collect();
         for peer in self.peers.values_mut() {
             peer.awareness_ids.retain(|id| !stale.contains(id));
         }
         self.remove_awareness(stale, out);
+    }
+
+    /// When the oldest present state expires; with nobody present, a full timeout from now
+    /// (any state announced meanwhile comes with an input, after which the shell polls again).
+    pub(super) fn next_timeout(&self) -> Instant {
+        let oldest = self.present_states().map(|(_, updated)| updated).min();
+        let from = oldest.unwrap_or_else(|| self.clock.now_ms());
+        self.clock
+            .at(from.saturating_add(self.awareness_timeout_ms()))
+    }
+
+    /// Present awareness states: client id and when it was last renewed (room milliseconds).
+    pub(super) fn present_states(&self) -> impl Iterator<Item = (ClientID, u64)> + '_ {
+        self.awareness
+            .iter()
+            .filter(|(_, state)| state.data.is_some())
+            .map(|(id, state)| (id, state.last_updated))
+    }
+
+    fn awareness_timeout_ms(&self) -> u64 {
+        u64::try_from(self.limits.awareness_timeout.as_millis()).unwrap_or(u64::MAX)
     }
 
     fn remove_awareness(&mut self, ids: Vec<ClientID>, out: &mut Vec<Output>) {
@@ -137,8 +154,6 @@ impl Room {
     }
 
     fn has_awareness_state(&self, id: ClientID) -> bool {
-        self.awareness
-            .iter()
-            .any(|(other, state)| other == id && state.data.is_some())
+        self.present_states().any(|(other, _)| other == id)
     }
 }

@@ -12,29 +12,18 @@ use super::{Room, encode};
 use crate::{CloseCode, ConnId, Output};
 
 impl Room {
-    /// Handles one binary frame from `conn`. Oversized frames close with 4413, frames beyond
-    /// the rate limit with 4429, undecodable ones with 4400. Frames from unknown (already
-    /// closed) connections are ignored.
-    pub fn receive(&mut self, conn: ConnId, frame: &[u8], now: Instant) -> Vec<Output> {
-        self.receive_frames([(conn, frame)], now)
-    }
-
-    /// Handles frames that arrived together, each as [`Room::receive`] does, except that
-    /// their document changes leave as one merged update: one [`Output::Persist`] and one
-    /// relayed frame for the whole batch.
-    pub fn receive_frames<'a>(
+    /// Handles one frame from `conn` (see [`crate::Input::Frame`]); a frame that breaks a
+    /// limit or the protocol closes its connection. Its document changes wait in the batch.
+    pub(super) fn receive(
         &mut self,
-        frames: impl IntoIterator<Item = (ConnId, &'a [u8])>,
+        conn: ConnId,
+        frame: &[u8],
         now: Instant,
-    ) -> Vec<Output> {
-        let mut out = Vec::new();
-        for (conn, frame) in frames {
-            if let Err(code) = self.handle_frame(conn, frame, now, &mut out) {
-                out.extend(self.close_connection(conn, code, now));
-            }
+        out: &mut Vec<Output>,
+    ) {
+        if let Err(code) = self.handle_frame(conn, frame, now, out) {
+            self.close_connection(conn, code, out);
         }
-        self.release_changes(&mut out);
-        out
     }
 
     /// Checks one frame against the limits, then handles its messages in order; the first
@@ -55,7 +44,6 @@ impl Room {
         if !peer.frames.try_take(now) {
             return Err(CloseCode::RateLimited);
         }
-        self.clock.set(now);
         let messages = decode_frame(frame).ok_or(CloseCode::BadMessage)?;
         for message in messages {
             self.charge_change(conn, &message, now)?;

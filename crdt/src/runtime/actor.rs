@@ -1,6 +1,10 @@
 //! One room as one task: it owns the [`Room`], applies commands in order, stores updates
 //! before delivering anything that follows them, and unloads itself when idle.
 //!
+//! The task sleeps until its next input or the earliest of its deadlines: the room's own
+//! [`Output::Timeout`] (presence expiring), the next text save, an idle compaction, and
+//! unloading an empty room. Nothing wakes an idle room on a fixed tick.
+//!
 //! Of its own writes, only appends hold the room up (a REST body change holds it too: see
 //! [`TextHold`]). Its upkeep writes (the plain text about once a second, a
 //! snapshot every few hundred updates) grow with the document and re-index it for search,
@@ -15,14 +19,13 @@ use bytes::Bytes;
 use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
 
 use super::command::{Command, Reply};
 use super::hold::HOLD_LIMIT;
 use super::registry::{Registry, RoomHandle};
-use super::{Connection, FrameSink, Outbox, RoomsConfig, RoomsError, TextHold};
+use super::{Connection, FrameSink, Outbox, RoomsConfig, RoomsError, TextHold, UpdateFeed};
 use crate::{
-    Access, CloseCode, ConnId, NoteId, NoteStore, Output, Room, Snapshot, StoreError, UserId,
+    Access, CloseCode, ConnId, Input, NoteId, NoteStore, Output, Room, Snapshot, StoreError, UserId,
 };
 
 /// The writing half of one connection's outbox.
@@ -42,7 +45,8 @@ enum Flow {
 enum Event {
     Command(Command),
     Leave(ConnId),
-    Tick,
+    /// The earliest deadline ([`LiveRoom::next_wake`]) has come.
+    Wake,
     Upkept(Upkeep),
 }
 
@@ -57,6 +61,7 @@ struct Upkeep {
 pub(super) struct RoomTask<S> {
     note: NoteId,
     store: Arc<S>,
+    feed: Arc<dyn UpdateFeed>,
     config: RoomsConfig,
     registry: Registry,
     handle: RoomHandle,
@@ -76,6 +81,10 @@ struct LiveRoom<S> {
     task: RoomTask<S>,
     room: Room,
     links: HashMap<ConnId, Link>,
+    /// The number the next connection gets.
+    next_conn: u64,
+    /// When the room asked to be told [`Input::Timeout`].
+    room_wake: Instant,
     /// A command taken while batching frames, handled next.
     stash: Option<Command>,
     last_seq: u64,
@@ -97,7 +106,7 @@ fn now() -> Instant {
 impl<S: NoteStore> RoomTask<S> {
     pub(super) fn new(
         note: NoteId,
-        store: Arc<S>,
+        (store, feed): (Arc<S>, Arc<dyn UpdateFeed>),
         config: RoomsConfig,
         registry: Registry,
         handle: RoomHandle,
@@ -106,6 +115,7 @@ impl<S: NoteStore> RoomTask<S> {
         RoomTask {
             note,
             store,
+            feed,
             config,
             registry,
             handle,
@@ -123,6 +133,8 @@ impl<S: NoteStore> RoomTask<S> {
                     task: self,
                     room,
                     links: HashMap::new(),
+                    next_conn: 1,
+                    room_wake: started,
                     stash: None,
                     last_seq: stored.last_seq,
                     unsnapshotted: stored.unsnapshotted,
@@ -183,23 +195,24 @@ impl<S: NoteStore> RoomTask<S> {
 
 impl<S: NoteStore> LiveRoom<S> {
     async fn serve(mut self) {
-        let mut ticker = tokio::time::interval(self.task.config.tick_interval);
-        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             let event = match self.stash.take() {
                 Some(command) => Event::Command(command),
-                None => tokio::select! {
-                    biased;
-                    Some(conn) = self.task.leaves.recv() => Event::Leave(conn),
-                    Some(command) = self.task.commands.recv() => Event::Command(command),
-                    _ = ticker.tick() => Event::Tick,
-                    Some(done) = upkept(&mut self.upkeep) => Event::Upkept(done),
-                },
+                None => {
+                    let wake = tokio::time::Instant::from_std(self.next_wake());
+                    tokio::select! {
+                        biased;
+                        Some(conn) = self.task.leaves.recv() => Event::Leave(conn),
+                        Some(command) = self.task.commands.recv() => Event::Command(command),
+                        () = tokio::time::sleep_until(wake) => Event::Wake,
+                        Some(done) = upkept(&mut self.upkeep) => Event::Upkept(done),
+                    }
+                }
             };
             let flow = match event {
                 Event::Command(command) => self.on_command(command).await,
                 Event::Leave(conn) => self.on_leave(conn),
-                Event::Tick => self.on_tick().await,
+                Event::Wake => self.on_wake().await,
                 Event::Upkept(done) => {
                     let _ = self.on_upkept(done);
                     Flow::Continue
@@ -244,20 +257,28 @@ impl<S: NoteStore> LiveRoom<S> {
                 access,
                 reply,
             } => {
-                let outputs = self.room.set_access(&user, access, now());
+                let outputs = self.tell(Input::SetAccess {
+                    user: &user,
+                    access,
+                });
                 self.deliver(outputs);
                 let _ = reply.send(Ok(()));
                 Flow::Continue
             }
+            Command::Remote { update, reply } => {
+                let result = self.step(Input::Remote(&update));
+                let _ = reply.send(result.map(|outputs| self.deliver(outputs)));
+                Flow::Continue
+            }
             Command::Delete { reply } => {
-                let outputs = self.room.close_all(CloseCode::NoSuchNote, now());
+                let outputs = self.tell(Input::CloseAll(CloseCode::NoSuchNote));
                 self.deliver(outputs);
                 let _ = reply.send(Ok(()));
                 Flow::Stop(Some(RoomsError::NotFound))
             }
             Command::Shutdown { reply } => {
                 self.compact().await;
-                let outputs = self.room.close_all(CloseCode::RoomUnloading, now());
+                let outputs = self.tell(Input::CloseAll(CloseCode::RoomUnloading));
                 self.deliver(outputs);
                 let _ = reply.send(Ok(()));
                 Flow::Stop(Some(RoomsError::Unavailable))
@@ -266,7 +287,20 @@ impl<S: NoteStore> LiveRoom<S> {
     }
 
     fn on_connect(&mut self, user: UserId, access: Access, reply: Reply<Connection>) {
-        let (conn, outputs) = self.room.connect(user, access, now());
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
+        let joined = Input::Connect {
+            conn,
+            user: &user,
+            access,
+        };
+        let outputs = match self.step(joined) {
+            Ok(outputs) => outputs,
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+        };
         let (frames_tx, frames_rx) = mpsc::channel(self.task.config.outgoing_queue.max(1));
         let (close_tx, close_rx) = oneshot::channel();
         let link = Link {
@@ -287,10 +321,10 @@ impl<S: NoteStore> LiveRoom<S> {
     }
 
     async fn on_replace_text(&mut self, text: &str, reply: Reply<()>) -> Flow {
-        let outputs = match self.room.replace_text(text) {
+        let outputs = match self.step(Input::ReplaceText(text)) {
             Ok(outputs) => outputs,
             Err(error) => {
-                let _ = reply.send(Err(error.into()));
+                let _ = reply.send(Err(error));
                 return Flow::Continue;
             }
         };
@@ -336,33 +370,100 @@ impl<S: NoteStore> LiveRoom<S> {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        let frames = frames.iter().map(|(conn, frame)| (*conn, frame.as_ref()));
-        self.room.receive_frames(frames, now())
+        let at = now();
+        for (conn, frame) in &frames {
+            let input = Input::Frame { conn: *conn, frame };
+            // Frames never fail: a bad one closes its connection (an output).
+            let _ = self.room.handle_input(at, input);
+        }
+        self.drain()
     }
 
     fn on_leave(&mut self, conn: ConnId) -> Flow {
         self.links.remove(&conn);
-        let outputs = self.room.disconnect(conn, now());
+        let outputs = self.tell(Input::Disconnect(conn));
         self.deliver(outputs);
         self.track_occupancy();
         Flow::Continue
     }
 
-    async fn on_tick(&mut self) -> Flow {
+    /// Feeds the room one input and takes everything it wants done. A failed input changed
+    /// nothing.
+    fn step(&mut self, input: Input<'_>) -> Result<Vec<Output>, RoomsError> {
+        let result = self.room.handle_input(now(), input);
+        let outputs = self.drain();
+        result.map(|()| outputs).map_err(RoomsError::from)
+    }
+
+    /// [`LiveRoom::step`] for the inputs that cannot fail (all but a connect, a REST text
+    /// replacement and a remote update).
+    fn tell(&mut self, input: Input<'_>) -> Vec<Output> {
+        self.step(input).unwrap_or_else(|error| {
+            tracing::error!(note = %self.task.note, %error, "a room refused an input that cannot fail");
+            Vec::new()
+        })
+    }
+
+    /// Polls the room until it has nothing more to do, noting when it wants its timeout.
+    fn drain(&mut self) -> Vec<Output> {
+        let mut outputs = Vec::new();
+        loop {
+            match self.room.poll_output() {
+                Output::Timeout(at) => {
+                    self.room_wake = at;
+                    return outputs;
+                }
+                output => outputs.push(output),
+            }
+        }
+    }
+
+    /// The earliest moment something is due: the room's timeout, or one of the deadlines
+    /// [`LiveRoom::on_wake`] acts on.
+    fn next_wake(&self) -> Instant {
+        [
+            self.text_save_at(),
+            self.idle_compaction_at(),
+            self.unload_at(),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(self.room_wake, Instant::min)
+    }
+
+    /// When the text should be saved next: the store's copy is behind and no upkeep runs.
+    fn text_save_at(&self) -> Option<Instant> {
+        let behind = self.upkeep.is_none() && self.text_seq < self.last_seq;
+        behind.then(|| self.text_saved_at + self.task.config.save_text_every)
+    }
+
+    /// When to compact a log nobody added to for a while.
+    fn idle_compaction_at(&self) -> Option<Instant> {
+        let pending = self.upkeep.is_none() && self.unsnapshotted > 0;
+        pending.then(|| self.last_store + self.task.config.compact_when_idle)
+    }
+
+    /// When an empty room unloads.
+    fn unload_at(&self) -> Option<Instant> {
+        let empty = self.room.connection_count() == 0;
+        empty.then(|| self.empty_since + self.task.config.unload_after)
+    }
+
+    /// Does whatever [`LiveRoom::next_wake`] found due.
+    async fn on_wake(&mut self) -> Flow {
         let at = now();
-        let outputs = self.room.tick(at);
-        self.deliver(outputs);
-        let config = &self.task.config;
-        if self.unsnapshotted > 0 && at.duration_since(self.last_store) >= config.compact_when_idle
-        {
+        let due = |deadline: Option<Instant>| deadline.is_some_and(|deadline| deadline <= at);
+        if self.room_wake <= at {
+            let outputs = self.tell(Input::Timeout);
+            self.deliver(outputs);
+        }
+        if due(self.idle_compaction_at()) {
             self.start_compaction();
         }
-        if at.duration_since(self.text_saved_at) >= self.task.config.save_text_every {
+        if due(self.text_save_at()) {
             self.start_text_save();
         }
-        if self.room.connection_count() == 0
-            && at.duration_since(self.empty_since) >= self.task.config.unload_after
-        {
+        if due(self.unload_at()) {
             tracing::debug!(note = %self.task.note, "unloading idle note room");
             self.compact().await;
             return Flow::Stop(None);
@@ -382,6 +483,8 @@ impl<S: NoteStore> LiveRoom<S> {
             .collect();
         if !updates.is_empty() {
             let seq = self.task.store.append(&self.task.note, &updates).await?;
+            // Stored, so the cluster may have it: never before.
+            self.task.feed.persisted(&self.task.note, &updates, seq);
             self.last_seq = seq;
             self.unsnapshotted += u64::try_from(updates.len()).unwrap_or(u64::MAX);
             self.last_store = now();
@@ -397,14 +500,14 @@ impl<S: NoteStore> LiveRoom<S> {
     /// resends their edits in sync step 2.
     fn storage_failed(&mut self, error: RoomsError) -> Flow {
         tracing::error!(note = %self.task.note, %error, "storing a note update failed");
-        let outputs = self.room.close_all(CloseCode::StorageFailed, now());
+        let outputs = self.tell(Input::CloseAll(CloseCode::StorageFailed));
         self.deliver(outputs);
         Flow::Stop(Some(error))
     }
 
     /// Saves the plain text if the store's copy is behind the log, and waits for it (and for
     /// any upkeep already under way). A failure is only logged here (the log is complete;
-    /// the next tick tries again) and returned.
+    /// the next wake tries again) and returned.
     async fn save_text(&mut self) -> Result<(), RoomsError> {
         // Whatever the earlier write's outcome (logged), this save stands on its own.
         let _ = self.finish_upkeep().await;
@@ -490,8 +593,9 @@ impl<S: NoteStore> LiveRoom<S> {
         let mut queue: VecDeque<Output> = outputs.into();
         while let Some(output) = queue.pop_front() {
             match output {
-                // Stored by `flush`; close and leave outputs never carry updates.
-                Output::Persist(_) => {}
+                // Stored by `flush`; close and leave outputs never carry updates. Timeouts
+                // never leave `drain`.
+                Output::Persist(_) | Output::Timeout(_) => {}
                 Output::Send { to, frame } => self.push(to, frame, &mut queue),
                 Output::Broadcast { to, frame } => {
                     for conn in to {
@@ -516,14 +620,12 @@ impl<S: NoteStore> LiveRoom<S> {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 tracing::debug!(note = %self.task.note, %conn, "closing slow consumer");
-                queue.extend(
-                    self.room
-                        .close_connection(conn, CloseCode::SlowConsumer, now()),
-                );
+                let code = CloseCode::SlowConsumer;
+                queue.extend(self.tell(Input::Close { conn, code }));
             }
             Err(TrySendError::Closed(_)) => {
                 self.links.remove(&conn);
-                queue.extend(self.room.disconnect(conn, now()));
+                queue.extend(self.tell(Input::Disconnect(conn)));
             }
         }
     }

@@ -40,6 +40,11 @@ pub(super) enum Command {
         access: Option<Access>,
         reply: Reply<()>,
     },
+    /// An update another node stored: apply and relay, do not store.
+    Remote {
+        update: Bytes,
+        reply: Reply<()>,
+    },
     /// Note deleted: close everyone with 4404 and unload without compacting.
     Delete {
         reply: Reply<()>,
@@ -60,6 +65,7 @@ impl Command {
             Command::Text { reply } => drop(reply.send(Err(error))),
             Command::SaveText { reply }
             | Command::SetAccess { reply, .. }
+            | Command::Remote { reply, .. }
             | Command::Delete { reply }
             | Command::Shutdown { reply } => drop(reply.send(Err(error))),
             Command::Frame { .. } => {}

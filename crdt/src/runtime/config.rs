@@ -19,13 +19,11 @@ pub struct RoomsConfig {
     pub compact_after_updates: u64,
     /// Compact when no update has been stored for this long.
     pub compact_when_idle: Duration,
-    /// Save the plain text at most this often while a room is being edited (checked on
-    /// each tick), so appends stay small and REST and search trail live edits only briefly.
+    /// Save the plain text at most this often while a room is being edited, so appends
+    /// stay small and REST and search trail live edits only briefly.
     pub save_text_every: Duration,
     /// Unload a room with no connections for this long.
     pub unload_after: Duration,
-    /// How often a room sweeps awareness and checks idleness.
-    pub tick_interval: Duration,
     /// Rooms held in memory at once; a request that would load one more fails with
     /// [`crate::RoomsError::Unavailable`] (close 4501, the client retries later).
     pub max_loaded_rooms: usize,
@@ -42,7 +40,6 @@ impl Default for RoomsConfig {
             compact_when_idle: Duration::from_secs(30),
             save_text_every: Duration::from_secs(1),
             unload_after: Duration::from_secs(60),
-            tick_interval: Duration::from_secs(1),
             max_loaded_rooms: 10_000,
         }
     }

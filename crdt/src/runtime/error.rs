@@ -14,7 +14,7 @@ pub enum RoomsError {
     /// Loading or storing the note failed.
     #[error("note storage failed: {0}")]
     Storage(String),
-    /// The stored note does not decode.
+    /// The stored note, or an update another node stored, does not decode.
     #[error("stored note is corrupt: {0}")]
     Corrupt(String),
     /// The runtime is shutting down, or the room kept unloading under the request.
@@ -51,7 +51,12 @@ impl From<RoomError> for RoomsError {
     fn from(error: RoomError) -> Self {
         match error {
             RoomError::DocumentTooLarge { limit } => RoomsError::DocumentTooLarge { limit },
-            other => RoomsError::Corrupt(other.to_string()),
+            // The runtime numbers connections itself; should it ever repeat one, retrying
+            // on a fresh room is the answer.
+            RoomError::ConnectionExists(_) => RoomsError::Unavailable,
+            RoomError::CorruptState(_) | RoomError::InvalidUpdate(_) => {
+                RoomsError::Corrupt(error.to_string())
+            }
         }
     }
 }

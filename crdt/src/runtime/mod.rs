@@ -6,12 +6,14 @@ mod command;
 mod config;
 mod connection;
 mod error;
+mod feed;
 mod hold;
 mod registry;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{Access, NoteId, NoteStore, UserId};
@@ -22,6 +24,7 @@ use registry::{Registry, RoomHandle};
 pub use config::RoomsConfig;
 pub use connection::{Connection, FrameSink, Outbox, Outgoing, RoomClosed};
 pub use error::RoomsError;
+pub use feed::{SingleNode, UpdateFeed};
 pub use hold::TextHold;
 
 /// A request meets a room that is unloading at that moment at most this often in a row.
@@ -34,6 +37,7 @@ pub struct Rooms<S> {
 
 struct Shared<S> {
     store: Arc<S>,
+    feed: Arc<dyn UpdateFeed>,
     config: RoomsConfig,
     registry: Registry,
     generations: AtomicU64,
@@ -49,11 +53,19 @@ impl<S> Clone for Rooms<S> {
 }
 
 impl<S: NoteStore> Rooms<S> {
-    /// Rooms backed by `store`. Must be called inside a tokio runtime's context when used.
+    /// Rooms of a single node backed by `store`. Must be called inside a tokio runtime's
+    /// context when used.
     pub fn new(store: S, config: RoomsConfig) -> Self {
+        Self::with_feed(store, config, Arc::new(SingleNode))
+    }
+
+    /// Rooms backed by `store` that also hand every stored update to `feed` (a cluster's
+    /// publisher; see [`UpdateFeed`]).
+    pub fn with_feed(store: S, config: RoomsConfig, feed: Arc<dyn UpdateFeed>) -> Self {
         Rooms {
             shared: Arc::new(Shared {
                 store: Arc::new(store),
+                feed,
                 config,
                 registry: Registry::default(),
                 generations: AtomicU64::new(1),
@@ -129,6 +141,16 @@ impl<S: NoteStore> Rooms<S> {
             reply,
         })
         .await;
+    }
+
+    /// An update another node stored for `note` (through its [`UpdateFeed`]): if the room
+    /// is loaded here, it is applied and relayed to its connections, and not stored again.
+    /// Without a loaded room there is nothing to do: the next load reads it from the store.
+    /// Fails only for an update that does not decode or apply.
+    pub async fn apply_remote(&self, note: &NoteId, update: Bytes) -> Result<(), RoomsError> {
+        self.ask_loaded(note, |reply| Command::Remote { update, reply })
+            .await
+            .unwrap_or(Ok(()))
     }
 
     /// The note was deleted: closes its connections with 4404 and unloads the room without
@@ -221,7 +243,7 @@ impl<S: NoteStore> Rooms<S> {
         };
         let task = RoomTask::new(
             note.clone(),
-            Arc::clone(&shared.store),
+            (Arc::clone(&shared.store), Arc::clone(&shared.feed)),
             shared.config.clone(),
             shared.registry.clone(),
             handle.clone(),

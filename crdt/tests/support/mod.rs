@@ -5,8 +5,11 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use yrs::encoding::read::Cursor;
+use yrs::sync::awareness::AwarenessUpdateEntry;
 use yrs::sync::{Awareness, AwarenessUpdate, Message, MessageReader, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
@@ -131,6 +134,14 @@ impl YClient {
             .any(|(other, state)| other == id && state.data.is_some())
     }
 
+    /// The presence state this client holds for `id` (its JSON), if any.
+    pub fn presence_of(&self, id: ClientID) -> Option<String> {
+        self.awareness
+            .iter()
+            .find(|(other, _)| *other == id)
+            .and_then(|(_, state)| state.data.as_deref().map(str::to_owned))
+    }
+
     fn own_awareness(&self) -> Bytes {
         let update = self
             .awareness
@@ -161,6 +172,17 @@ impl YClient {
             .apply_update(update)
             .expect("server updates apply");
     }
+}
+
+/// An awareness frame claiming `id`'s state is `json` (`"null"`: removed) at `clock`, as a
+/// client could forge it for someone else's id.
+pub fn forged_awareness(id: ClientID, clock: u32, json: &str) -> Bytes {
+    let entry = AwarenessUpdateEntry {
+        clock,
+        json: json.into(),
+    };
+    let clients = HashMap::from([(id, entry)]);
+    frame(&Message::Awareness(AwarenessUpdate { clients }))
 }
 
 pub fn frame(message: &Message) -> Bytes {

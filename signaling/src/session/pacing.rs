@@ -5,7 +5,7 @@ use crate::rate_limit::TokenBucket;
 use chrono::{DateTime, Duration, Utc};
 
 pub(super) struct Pacing {
-    bucket: TokenBucket,
+    bucket: TokenBucket<DateTime<Utc>>,
     last_typing: Option<DateTime<Utc>>,
 }
 
