@@ -529,6 +529,59 @@ async fn update_log_is_compacted_after_n_updates() {
     assert_eq!(elsewhere.text(&note).await.unwrap(), text);
 }
 
+/// A store whose compactions always fail, counting the attempts.
+#[derive(Clone, Default)]
+struct NoCompaction {
+    inner: MemoryStore,
+    attempts: Arc<AtomicUsize>,
+}
+
+impl NoteStore for NoCompaction {
+    async fn load(&self, note: &NoteId) -> Result<StoredNote, StoreError> {
+        self.inner.load(note).await
+    }
+
+    async fn append(&self, note: &NoteId, updates: &[Bytes]) -> Result<u64, StoreError> {
+        self.inner.append(note, updates).await
+    }
+
+    async fn save_text(&self, note: &NoteId, text: &str, seq: u64) -> Result<(), StoreError> {
+        self.inner.save_text(note, text, seq).await
+    }
+
+    async fn compact(&self, _note: &NoteId, _snapshot: Snapshot) -> Result<(), StoreError> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        Err(StoreError::Backend("read-only".into()))
+    }
+}
+
+/// Real time: with the bug this guards against, the room retried at once, forever, and
+/// simulated time would never move on.
+#[tokio::test]
+async fn a_failing_idle_compaction_is_retried_after_a_pause_not_at_once() {
+    let store = NoCompaction::default();
+    let note = note_in(&store.inner, "n1");
+    let config = RoomsConfig {
+        compact_when_idle: Duration::from_millis(50),
+        ..Default::default()
+    };
+    let rooms = Rooms::new(store.clone(), config);
+    let mut ann = Remote::join(&rooms, &note, "ann", Access::Write).await;
+    ann.append("kept in the log").await;
+    rooms.text(&note).await.unwrap();
+    sleep(Duration::from_millis(500)).await;
+    let attempts = store.attempts.load(Ordering::SeqCst);
+    assert!(
+        (1..=15).contains(&attempts),
+        "{attempts} compactions in 0.5 s"
+    );
+    assert_eq!(
+        store.inner.update_count(&note),
+        1,
+        "the log is still complete"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn idle_room_unloads_and_reloads_with_its_text() {
     let store = MemoryStore::new();

@@ -4,6 +4,8 @@
 //! Every generator sends traffic to 127.0.0.1 only, is bounded in requests and time, and
 //! stops by itself.
 
+pub mod account;
+pub mod cli;
 pub mod reference;
 pub mod server;
 pub mod stats;
@@ -11,5 +13,6 @@ pub mod words;
 pub mod yclient;
 pub mod ywire;
 
+pub use cli::ServerArgs;
 pub use server::Server;
 pub use stats::{Buckets, Latencies, ProcessUsage};

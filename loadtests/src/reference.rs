@@ -2,10 +2,12 @@
 //! process on a free loopback port so it can be measured side by side with ours.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+
+use crate::server::pinned;
 
 pub struct ReferenceServer {
     /// `ws://127.0.0.1:PORT`; a room is `{base}/{room}`.
@@ -16,8 +18,8 @@ pub struct ReferenceServer {
 
 impl ReferenceServer {
     /// Starts `node node_modules/@y/websocket-server/src/server.js` from `npm_dir`, in
-    /// memory only (no persistence configured).
-    pub async fn start(npm_dir: &Path) -> anyhow::Result<ReferenceServer> {
+    /// memory only (no persistence configured), on `cpus` only if given.
+    pub async fn start(npm_dir: &Path, cpus: Option<&str>) -> anyhow::Result<ReferenceServer> {
         let script = npm_dir.join("node_modules/@y/websocket-server/src/server.js");
         if !script.exists() {
             bail!(
@@ -29,7 +31,7 @@ impl ReferenceServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let child = Command::new("node")
+        let child = pinned("node", cpus)
             .arg(&script)
             .current_dir(npm_dir)
             .env("HOST", "127.0.0.1")

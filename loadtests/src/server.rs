@@ -27,10 +27,14 @@ impl Drop for TempDir {
 }
 
 impl Server {
-    /// Starts `binary serve`. With `postgres_admin_url`, a new database is created for the
-    /// run. Rate limits (per route and per note connection) are lifted so the limiter does not
-    /// shape the measurement.
-    pub async fn start(binary: &Path, postgres_admin_url: Option<&str>) -> anyhow::Result<Server> {
+    /// Starts `binary serve`, on `cpus` only if given (a `taskset -c` list). With
+    /// `postgres_admin_url`, a new database is created for the run. Rate limits (per route
+    /// and per note connection) are lifted so the limiter does not shape the measurement.
+    pub async fn start(
+        binary: &Path,
+        postgres_admin_url: Option<&str>,
+        cpus: Option<&str>,
+    ) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -76,7 +80,7 @@ impl Server {
             ));
         }
         let binary = binary.to_path_buf();
-        let child = Command::new(&binary)
+        let child = pinned(&binary, cpus)
             .arg("serve")
             .envs(env.iter().cloned())
             .stdout(Stdio::null())
@@ -151,6 +155,19 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A command running `program`, under `taskset -c cpus` when given (taskset execs the
+/// program, so the child's pid is the program's).
+pub fn pinned(program: impl AsRef<std::ffi::OsStr>, cpus: Option<&str>) -> Command {
+    match cpus {
+        Some(cpus) => {
+            let mut command = Command::new("taskset");
+            command.arg("-c").arg(cpus).arg(program);
+            command
+        }
+        None => Command::new(program),
     }
 }
 

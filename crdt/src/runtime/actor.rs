@@ -94,6 +94,9 @@ struct LiveRoom<S> {
     text_seq: u64,
     text_saved_at: Instant,
     last_store: Instant,
+    /// When the last compaction started, so a failing one is retried after a pause, not
+    /// at once.
+    compacted_at: Instant,
     empty_since: Instant,
     /// The text save or compaction being written, if any.
     upkeep: Option<JoinHandle<Upkeep>>,
@@ -141,6 +144,7 @@ impl<S: NoteStore> RoomTask<S> {
                     text_seq: stored.text_seq,
                     text_saved_at: started,
                     last_store: started,
+                    compacted_at: started,
                     empty_since: started,
                     upkeep: None,
                 };
@@ -437,10 +441,11 @@ impl<S: NoteStore> LiveRoom<S> {
         behind.then(|| self.text_saved_at + self.task.config.save_text_every)
     }
 
-    /// When to compact a log nobody added to for a while.
+    /// When to compact a log nobody added to (and no compaction tried) for a while.
     fn idle_compaction_at(&self) -> Option<Instant> {
         let pending = self.upkeep.is_none() && self.unsnapshotted > 0;
-        pending.then(|| self.last_store + self.task.config.compact_when_idle)
+        let since = self.last_store.max(self.compacted_at);
+        pending.then(|| since + self.task.config.compact_when_idle)
     }
 
     /// When an empty room unloads.
@@ -550,6 +555,7 @@ impl<S: NoteStore> LiveRoom<S> {
         }
         let (store, note) = (Arc::clone(&self.task.store), self.task.note.clone());
         let (through_seq, folded) = (self.last_seq, self.unsnapshotted);
+        self.compacted_at = now();
         let snapshot = Snapshot {
             state: self.room.encode_state(),
             through_seq,

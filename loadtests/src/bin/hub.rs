@@ -7,14 +7,14 @@
 //! target/release/hub --participants 1000 --rate 20 --seconds 30
 //! ```
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use loadtests::{Latencies, ProcessUsage, Server};
+use loadtests::account::{self, PASSWORD};
+use loadtests::{Latencies, ProcessUsage, ServerArgs};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -24,12 +24,8 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 #[derive(Parser)]
 struct Args {
-    /// The server binary to measure.
-    #[arg(long, default_value = "target/release/workbook")]
-    server_bin: PathBuf,
-    /// Admin URL of a PostgreSQL server; a fresh database is created. Default: SQLite.
-    #[arg(long)]
-    postgres: Option<String>,
+    #[command(flatten)]
+    server: ServerArgs,
     /// Connected participants (the host included).
     #[arg(long, default_value_t = 1000)]
     participants: usize,
@@ -41,7 +37,6 @@ struct Args {
     seconds: u64,
 }
 
-const PASSWORD: &str = "load-test-password";
 /// Concurrent registrations / joins while setting up.
 const SETUP_CONCURRENCY: usize = 16;
 
@@ -51,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
     if args.participants < 2 || args.rate == 0 {
         bail!("need at least 2 participants and a rate above 0");
     }
-    let server = Server::start(&args.server_bin, args.postgres.as_deref()).await?;
+    let server = args.server.start().await?;
     server.cli(
         &[
             "user",
@@ -68,12 +63,13 @@ async fn main() -> anyhow::Result<()> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
-    let host = login(&http, &server.base, "host@load.test").await?;
+    let host = account::login(&http, &server.base, "host@load.test").await?;
     let session = start_session(&http, &server.base, &host).await?;
 
     let setup = Instant::now();
     let mut tokens = vec![host];
-    tokens.extend(register(&http, &server.base, args.participants - 1).await?);
+    let emails = (1..args.participants).map(|n| format!("p{n}@load.test"));
+    tokens.extend(account::register_many(&http, &server.base, emails, SETUP_CONCURRENCY).await?);
     println!(
         "registered {} accounts in {:.1} s",
         tokens.len(),
@@ -113,11 +109,7 @@ async fn main() -> anyhow::Result<()> {
     let after = ProcessUsage::read(server.pid).context("reading server usage")?;
     let client_after = ProcessUsage::read(std::process::id()).context("reading own usage")?;
 
-    let backend = if args.postgres.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = args.server.backend();
     println!(
         "\n# Hub: {} participants, {} msg/s for {} s, {backend}",
         args.participants, args.rate, args.seconds
@@ -145,23 +137,6 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn login(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
-    let body = json!({"email": email, "password": PASSWORD});
-    let response: Value = http
-        .post(format!("{base}/api/workbook/auth/login"))
-        .json(&body)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    token(&response)
-}
-
-fn token(response: &Value) -> anyhow::Result<String> {
-    Ok(response["token"].as_str().context("no token")?.to_owned())
-}
-
 async fn start_session(http: &reqwest::Client, base: &str, host: &str) -> anyhow::Result<String> {
     let body = json!({"title": "Load", "scheduledStart": "2030-01-01T10:00:00Z"});
     let session: Value = http
@@ -180,27 +155,6 @@ async fn start_session(http: &reqwest::Client, base: &str, host: &str) -> anyhow
         .await?
         .error_for_status()?;
     Ok(id)
-}
-
-async fn register(http: &reqwest::Client, base: &str, count: usize) -> anyhow::Result<Vec<String>> {
-    futures_util::stream::iter(0..count)
-        .map(|n| async move {
-            let body = json!({"email": format!("p{n}@load.test"), "name": format!("P{n}"), "password": PASSWORD});
-            let response: Value = http
-                .post(format!("{base}/api/workbook/auth/register"))
-                .json(&body)
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            token(&response)
-        })
-        .buffered(SETUP_CONCURRENCY)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect()
 }
 
 /// Joins every account and waits for each welcome.

@@ -1,14 +1,15 @@
 //! Collaborative notes load: Yjs rooms x editors x update rate over the y-websocket
-//! protocol, against our server and, in the same run, the npm reference server.
+//! protocol, against our server and, in the same run, the npm reference server (or an
+//! earlier build of ours, `--baseline-bin`, for before and after a change).
 //!
-//! Three phases, each run on both servers one after the other with the same load:
+//! Three phases, each run on every server one after the other with the same load:
 //! fan-out throughput at rising update rates, server memory per idle connection, and one
 //! big room.
 //!
 //! ```sh
 //! cargo build --release -p workbook -p loadtests
 //! (cd tests/interop && npm ci)        # or any dir with @y/websocket-server@0.1.1 installed
-//! target/release/notes --reference-dir tests/interop
+//! taskset -c 1 target/release/notes --reference-dir tests/interop --server-cpus 0
 //! ```
 
 use std::path::PathBuf;
@@ -18,24 +19,25 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use futures_util::StreamExt;
+use loadtests::account;
 use loadtests::reference::ReferenceServer;
 use loadtests::yclient::{Measurement, Role, YClient};
-use loadtests::{Buckets, ProcessUsage, Server};
+use loadtests::{Buckets, ProcessUsage, Server, ServerArgs};
 use serde_json::{Value, json};
 
 #[derive(Parser)]
 struct Args {
-    /// Our server binary.
-    #[arg(long, default_value = "target/release/workbook")]
-    server_bin: PathBuf,
-    /// Admin URL of a PostgreSQL server: ours stores notes in a fresh database there.
-    /// Default: SQLite.
+    #[command(flatten)]
+    server: ServerArgs,
+    /// Another build of our server (the `baseline` target), measured side by side with
+    /// `--server-bin` in the same run: before and after a change.
     #[arg(long)]
-    postgres: Option<String>,
+    baseline_bin: Option<PathBuf>,
     /// Directory whose node_modules holds @y/websocket-server@0.1.1.
     #[arg(long, default_value = "tests/interop")]
     reference_dir: PathBuf,
-    /// Servers to measure, in this order within each phase.
+    /// Servers to measure, in this order within each phase. Ratios compare the last with
+    /// the first.
     #[arg(
         long,
         value_enum,
@@ -102,6 +104,9 @@ struct Args {
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum TargetKind {
     Reference,
+    /// `--baseline-bin`.
+    Baseline,
+    /// `--server-bin`.
     Ours,
 }
 
@@ -121,31 +126,54 @@ const SETTLE: Duration = Duration::from_secs(3);
 /// A server under test: where its rooms are and which process to watch.
 enum Target {
     Reference(ReferenceServer),
+    /// A build of ours: `--server-bin`, or `--baseline-bin` when `baseline`.
     Ours {
         server: Server,
         http: reqwest::Client,
+        baseline: bool,
     },
 }
 
+/// The account that owns the load's notes.
+const LOAD_EMAIL: &str = "notes-load@example.com";
+
 impl Target {
     async fn start(kind: TargetKind, args: &Args) -> anyhow::Result<Target> {
-        match kind {
-            TargetKind::Reference => Ok(Target::Reference(
-                ReferenceServer::start(&args.reference_dir).await?,
-            )),
-            TargetKind::Ours => {
-                let server = Server::start(&args.server_bin, args.postgres.as_deref()).await?;
-                let http = reqwest::Client::new();
-                sign_in(&http, &server.base, "register").await?;
-                Ok(Target::Ours { server, http })
+        let cpus = args.server.server_cpus.as_deref();
+        let server = match kind {
+            TargetKind::Reference => {
+                let reference = ReferenceServer::start(&args.reference_dir, cpus).await?;
+                return Ok(Target::Reference(reference));
             }
-        }
+            TargetKind::Baseline => {
+                let binary = args.baseline_bin.as_deref().context("--baseline-bin")?;
+                args.server.start_binary(binary).await?
+            }
+            TargetKind::Ours => args.server.start().await?,
+        };
+        let http = reqwest::Client::new();
+        account::register(&http, &server.base, LOAD_EMAIL, "Notes Load").await?;
+        Ok(Target::Ours {
+            server,
+            http,
+            baseline: kind == TargetKind::Baseline,
+        })
     }
 
     fn name(&self) -> &'static str {
         match self {
             Target::Reference(_) => "reference (@y/websocket-server 0.1.1)",
+            Target::Ours { baseline: true, .. } => "baseline (workbook, --baseline-bin)",
             Target::Ours { .. } => "ours (workbook)",
+        }
+    }
+
+    /// The name in ratios and table headings.
+    fn short_name(&self) -> &'static str {
+        match self {
+            Target::Reference(_) => "reference",
+            Target::Ours { baseline: true, .. } => "baseline",
+            Target::Ours { .. } => "ours",
         }
     }
 
@@ -174,10 +202,10 @@ impl Target {
                 let room = || format!("{}/load-{}", reference.base, uuid::Uuid::new_v4());
                 return Ok((0..n).map(|_| room()).collect());
             }
-            Target::Ours { server, http } => (server, http),
+            Target::Ours { server, http, .. } => (server, http),
         };
         // A fresh token per step: a run outlasts one (15 minutes by default).
-        let token = sign_in(http, &server.base, "login").await?;
+        let token = account::login(http, &server.base, LOAD_EMAIL).await?;
         let ws_base = server.base.replacen("http://", "ws://", 1);
         let mut urls = Vec::with_capacity(n);
         for i in 0..n {
@@ -188,20 +216,6 @@ impl Target {
         }
         Ok(urls)
     }
-}
-
-/// Registers the load account (`action` "register") or logs it in ("login"); returns an
-/// access token.
-async fn sign_in(http: &reqwest::Client, base: &str, action: &str) -> anyhow::Result<String> {
-    let body: Value = http
-        .post(format!("{base}/api/workbook/auth/{action}"))
-        .json(&json!({"email": "notes-load@example.com", "name": "Notes Load", "password": "notes-load-password"}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(body["token"].as_str().context("no token")?.to_owned())
 }
 
 async fn create_note(
@@ -371,8 +385,8 @@ async fn throughput(args: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Each server's sustained rate under the common p99 budget, their ratio, and ours held to
-/// the reference's own p99 at its sustained step.
+/// Each server's sustained rate under the common p99 budget; for the last server against the
+/// first, their ratio and the last held to the first's own p99 at its sustained step.
 fn print_sustained(args: &Args, targets: &[Target], medians: &[Vec<Step>]) {
     println!(
         "\nSustained: the highest delivered rate with ≥ {:.0}% of deliveries arrived and p99 ≤ {} ms (medians of {} runs).\n",
@@ -395,43 +409,45 @@ fn print_sustained(args: &Args, targets: &[Target], medians: &[Vec<Step>]) {
             None => println!("- **{}**: no step held", target.name()),
         }
     }
-    let position = |ours: bool| {
-        targets
-            .iter()
-            .position(|t| matches!(t, Target::Ours { .. }) == ours)
+    // The last target against the first: ours against the reference, or after against before.
+    let (Some((first, base)), Some((last, other))) = (
+        targets.first().zip(medians.first()),
+        targets.last().zip(medians.last()),
+    ) else {
+        return;
     };
-    if let (Some(r), Some(o)) = (position(false), position(true))
-        && let (Some(reference), Some(ours)) = (sustained[r], sustained[o])
-    {
+    if targets.len() < 2 {
+        return;
+    }
+    let (a, b) = (first.short_name(), last.short_name());
+    if let (Some(held_a), Some(held_b)) = (sustained[0], sustained[targets.len() - 1]) {
         println!(
-            "- ours / reference: {:.1}x",
-            ours.updates_per_second / reference.updates_per_second
+            "- {b} / {a}: {:.1}x",
+            held_b.updates_per_second / held_a.updates_per_second
         );
-        // The same comparison held to the reference's own tail.
-        match best_held(&medians[o], args.min_delivered, reference.p99_ms) {
-            Some(ours) => println!(
-                "- ours with p99 ≤ the reference's {:.2} ms: {:.0} updates/s at p99 {:.2} ms, {:.1}x",
-                reference.p99_ms,
-                ours.updates_per_second,
-                ours.p99_ms,
-                ours.updates_per_second / reference.updates_per_second
+        // The same comparison held to the first one's own tail.
+        match best_held(other, args.min_delivered, held_a.p99_ms) {
+            Some(step) => println!(
+                "- {b} with p99 ≤ the {a}'s {:.2} ms: {:.0} updates/s at p99 {:.2} ms, {:.1}x",
+                held_a.p99_ms,
+                step.updates_per_second,
+                step.p99_ms,
+                step.updates_per_second / held_a.updates_per_second
             ),
             None => println!(
-                "- ours with p99 ≤ the reference's {:.2} ms: no step",
-                reference.p99_ms
+                "- {b} with p99 ≤ the {a}'s {:.2} ms: no step",
+                held_a.p99_ms
             ),
         }
     }
-    if let (Some(r), Some(o)) = (position(false), position(true)) {
-        print_budgets(args, &medians[r], &medians[o]);
-    }
+    print_budgets(args, (a, base), (b, other));
 }
 
-/// Both servers' sustained rates under each budget of `--compare-p99-ms`: a tight budget
+/// Two servers' sustained rates under each budget of `--compare-p99-ms`: a tight budget
 /// counts only the steps where a server still answers fast, a loose one every step it
 /// keeps up with.
-fn print_budgets(args: &Args, reference: &[Step], ours: &[Step]) {
-    println!("\n| p99 budget | reference | ours | ours / reference |\n|---|---|---|---|");
+fn print_budgets(args: &Args, (a, first): (&str, &[Step]), (b, last): (&str, &[Step])) {
+    println!("\n| p99 budget | {a} | {b} | {b} / {a} |\n|---|---|---|---|");
     let held = |steps, budget| {
         best_held(steps, args.min_delivered, budget).map_or_else(
             || ("none".to_owned(), None),
@@ -442,13 +458,13 @@ fn print_budgets(args: &Args, reference: &[Step], ours: &[Step]) {
         )
     };
     for &budget in &args.compare_p99_ms {
-        let (reference_cell, reference_rate) = held(reference, budget);
-        let (ours_cell, ours_rate) = held(ours, budget);
-        let ratio = match (reference_rate, ours_rate) {
-            (Some(reference), Some(ours)) => format!("{:.1}x", ours / reference),
+        let (first_cell, first_rate) = held(first, budget);
+        let (last_cell, last_rate) = held(last, budget);
+        let ratio = match (first_rate, last_rate) {
+            (Some(first), Some(last)) => format!("{:.1}x", last / first),
             _ => "-".to_owned(),
         };
-        println!("| {budget} ms | {reference_cell} | {ours_cell} | {ratio} |");
+        println!("| {budget} ms | {first_cell} | {last_cell} | {ratio} |");
     }
 }
 

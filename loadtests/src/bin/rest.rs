@@ -8,24 +8,20 @@
 //! ```
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use loadtests::{Latencies, ProcessUsage, Server, words};
+use loadtests::account::{self, PASSWORD};
+use loadtests::{Latencies, ProcessUsage, Server, ServerArgs, words};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
 
 #[derive(Parser)]
 struct Args {
-    /// The server binary to measure.
-    #[arg(long, default_value = "target/release/workbook")]
-    server_bin: PathBuf,
-    /// Admin URL of a PostgreSQL server; a fresh database is created. Default: SQLite.
-    #[arg(long)]
-    postgres: Option<String>,
+    #[command(flatten)]
+    server: ServerArgs,
     /// Notes in the search corpus.
     #[arg(long, default_value_t = 100_000)]
     notes: usize,
@@ -44,17 +40,11 @@ struct Args {
     search_concurrency: Vec<usize>,
 }
 
-const PASSWORD: &str = "load-test-password";
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let server = Server::start(&args.server_bin, args.postgres.as_deref()).await?;
-    let backend = if args.postgres.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let server = args.server.start().await?;
+    let backend = args.server.backend();
     println!(
         "# REST load on {backend}, {} clients, {} s per phase\n",
         args.concurrency, args.seconds
@@ -64,7 +54,8 @@ async fn main() -> anyhow::Result<()> {
         .build()?;
     let duration = Duration::from_secs(args.seconds);
 
-    let tokens = register_users(&client, &server.base, args.users).await?;
+    let emails = (0..args.users).map(|i| format!("load{i}@example.com"));
+    let tokens = account::register_many(&client, &server.base, emails, args.concurrency).await?;
     login_phase(&client, &server, &args, duration).await;
     me_phase(&client, &server, &tokens, &args, duration).await;
     seed_notes(&client, &server.base, &tokens, args.notes, args.concurrency).await?;
@@ -144,26 +135,6 @@ fn report(
         "- **{name}**: {rate:.0} req/s, {}, {failures} failed{cpu}{rss}",
         latencies.summary()
     );
-}
-
-async fn register_users(
-    client: &reqwest::Client,
-    base: &str,
-    n: usize,
-) -> anyhow::Result<Vec<String>> {
-    let mut tokens = Vec::with_capacity(n);
-    for i in 0..n {
-        let body: Value = client
-            .post(format!("{base}/api/workbook/auth/register"))
-            .json(&json!({"email": format!("load{i}@example.com"), "name": "Load", "password": PASSWORD}))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        tokens.push(body["token"].as_str().unwrap_or_default().to_owned());
-    }
-    Ok(tokens)
 }
 
 async fn login_phase(client: &reqwest::Client, server: &Server, args: &Args, duration: Duration) {
