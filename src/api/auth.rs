@@ -14,7 +14,6 @@ use crate::auth::extract::CurrentUser;
 use crate::auth::password;
 use crate::auth::roles::Role;
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
-use crate::db::refresh_tokens::RefreshToken;
 use crate::db::{self, is_unique_violation, users::User};
 use crate::error::{ApiError, ApiResult, ErrorBody, Validator};
 use crate::http::extract::{ApiJson, parse_json};
@@ -170,7 +169,8 @@ pub async fn refresh(
     let presented = presented_refresh_token(&headers, &body)?
         .ok_or_else(|| ApiError::unauthorized("missing refresh token"))?;
     let invalid = || ApiError::unauthorized("invalid refresh token");
-    let token = db::refresh_tokens::find_by_hash(&state.db, &hash_refresh_token(&presented))
+    let presented_hash = hash_refresh_token(&presented);
+    let token = db::refresh_tokens::find_by_hash(&state.db, &presented_hash)
         .await?
         .ok_or_else(invalid)?;
     if token.revoked_at.is_some() || token.expires_at <= Utc::now() {
@@ -184,7 +184,7 @@ pub async fn refresh(
     // `rotate` is false when a concurrent refresh of the same token rotated it first.
     let rotated = token.rotated_at.is_none()
         && db::refresh_tokens::rotate(&state.db, &token, &successor_hash, expires).await?;
-    if !rotated && !double_fired(&state, &token, &successor_hash).await? {
+    if !rotated && !double_fired(&state, &presented_hash, &successor_hash).await? {
         return Err(reuse_detected(&state, token.family_id).await);
     }
     let access = state
@@ -193,25 +193,22 @@ pub async fn refresh(
     Ok(tokens_response(&state, None, access, successor))
 }
 
-/// Whether a refresh of an already-rotated `token` is the twin of the refresh that rotated
-/// it (a double-fired request), not a replay: rotated within the grace period, and its
+/// Whether a refresh of an already-rotated token is the twin of the refresh that rotated it
+/// (a double-fired request), not a replay: rotated within the grace period, and its
 /// successor, which this request derived too, still unused.
 async fn double_fired(
     state: &AppState,
-    token: &RefreshToken,
+    token_hash: &[u8],
     successor_hash: &[u8],
 ) -> ApiResult<bool> {
     let grace = chrono::Duration::seconds(
         i64::try_from(state.config.auth.refresh_grace_secs).unwrap_or(i64::MAX),
     );
-    // Read again: the rotation may have happened after `token` was read.
-    let Some(rotated_at) = db::refresh_tokens::find_by_id(&state.db, token.id)
-        .await?
-        .and_then(|token| token.rotated_at)
-    else {
+    // Read again: the rotation may have committed after the token was first read.
+    let Some(token) = db::refresh_tokens::find_by_hash(&state.db, token_hash).await? else {
         return Ok(false);
     };
-    if Utc::now() - rotated_at > grace {
+    if !token.rotated_at.is_some_and(|at| Utc::now() - at <= grace) {
         return Ok(false);
     }
     let successor = db::refresh_tokens::find_by_hash(&state.db, successor_hash).await?;

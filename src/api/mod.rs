@@ -38,8 +38,9 @@ use crate::telemetry;
 
 /// Every route of the server.
 pub fn router(state: AppState) -> Router {
-    let limited =
-        |bucket: Bucket| from_fn_with_state((state.rate_limits.clone(), bucket), rate_limit::enforce);
+    let limited = |bucket: Bucket| {
+        from_fn_with_state((state.rate_limits.clone(), bucket), rate_limit::enforce)
+    };
 
     let credentials = Router::new()
         .route("/register", post(auth::register))

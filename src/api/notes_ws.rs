@@ -18,9 +18,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::note_rooms;
+use super::note_socket::{self, Admission};
 use crate::auth::extract::CurrentUser;
 use crate::auth::tokens::AccessClaims;
-use super::note_socket::{self, Admission};
 use crate::db;
 use crate::error::ErrorBody;
 use crate::state::AppState;
@@ -77,10 +77,7 @@ const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 /// The first offered subprotocol that is a valid access token, echoed as the chosen one,
 /// with its claims. If none is, the first offered is echoed anyway, so the client accepts
 /// the upgrade and reads the 4401 close instead of failing the handshake.
-fn choose_protocol_token(
-    state: &AppState,
-    upgrade: &mut WebSocketUpgrade,
-) -> Option<AccessClaims> {
+fn choose_protocol_token(state: &AppState, upgrade: &mut WebSocketUpgrade) -> Option<AccessClaims> {
     let offered: Vec<HeaderValue> = upgrade
         .requested_protocols()
         .filter(|value| value.to_str().is_ok())
@@ -88,9 +85,15 @@ fn choose_protocol_token(
         .collect();
     let valid = offered.iter().find_map(|value| {
         let token = value.to_str().unwrap_or_default();
-        state.keys.verify_access(token).map(|claims| (value, claims))
+        state
+            .keys
+            .verify_access(token)
+            .map(|claims| (value, claims))
     });
-    let chosen = valid.as_ref().map(|(value, _)| *value).or(offered.first())?;
+    let chosen = valid
+        .as_ref()
+        .map(|(value, _)| *value)
+        .or(offered.first())?;
     upgrade.set_selected_protocol(chosen.clone());
     valid.map(|(_, claims)| claims)
 }

@@ -12,7 +12,13 @@ use crate::config::{AuthConfig, Config};
 /// Sets both token cookies, each living as long as its token.
 pub fn set(headers: &mut HeaderMap, auth: &AuthConfig, access: &str, refresh: &str) {
     append(headers, auth, ACCESS_COOKIE, access, auth.access_ttl_secs);
-    append(headers, auth, REFRESH_COOKIE, refresh, auth.refresh_ttl_secs);
+    append(
+        headers,
+        auth,
+        REFRESH_COOKIE,
+        refresh,
+        auth.refresh_ttl_secs,
+    );
 }
 
 /// Clears both token cookies, with the attributes they were set with.
@@ -25,7 +31,9 @@ pub fn clear(headers: &mut HeaderMap, auth: &AuthConfig) {
 fn append(headers: &mut HeaderMap, auth: &AuthConfig, name: &str, value: &str, max_age: u64) {
     let secure = if auth.secure_cookies { "; Secure" } else { "" };
     let path = path(name);
-    let cookie = format!("{name}={value}; HttpOnly; SameSite=Strict; Path={path}; Max-Age={max_age}{secure}");
+    let cookie = format!(
+        "{name}={value}; HttpOnly; SameSite=Strict; Path={path}; Max-Age={max_age}{secure}"
+    );
     if let Ok(cookie) = HeaderValue::from_str(&cookie) {
         headers.append(SET_COOKIE, cookie);
     }
@@ -75,9 +83,18 @@ mod tests {
 
     #[test]
     fn only_https_without_secure_cookies_is_flagged() {
-        assert!(insecure_over_https(&config("https://workshop.example", false)));
-        assert!(insecure_over_https(&config("HTTPS://workshop.example", false)));
-        assert!(!insecure_over_https(&config("https://workshop.example", true)));
+        assert!(insecure_over_https(&config(
+            "https://workshop.example",
+            false
+        )));
+        assert!(insecure_over_https(&config(
+            "HTTPS://workshop.example",
+            false
+        )));
+        assert!(!insecure_over_https(&config(
+            "https://workshop.example",
+            true
+        )));
         assert!(!insecure_over_https(&config("http://10.0.0.5:8080", false)));
         assert!(!insecure_over_https(&config("", false)));
     }

@@ -55,7 +55,9 @@ impl CurrentUser {
     /// at once rather than when the token expires.
     pub async fn from_claims(state: &AppState, claims: &AccessClaims) -> ApiResult<Self> {
         if state.revocations.is_revoked(&state.db, claims.fam).await? {
-            return Err(ApiError::unauthorized("this login was signed out or revoked"));
+            return Err(ApiError::unauthorized(
+                "this login was signed out or revoked",
+            ));
         }
         let user = crate::db::users::find_by_id(&state.db, claims.sub)
             .await?

@@ -51,18 +51,9 @@ pub async fn find_by_hash(db: &Db, token_hash: &[u8]) -> Result<Option<RefreshTo
     .await)
 }
 
-pub async fn find_by_id(db: &Db, id: Uuid) -> Result<Option<RefreshToken>, sqlx::Error> {
-    on_pool!(db, |pool| sqlx::query_as(
-        "SELECT id, user_id, family_id, expires_at, rotated_at, revoked_at
-         FROM refresh_tokens WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await)
-}
-
 /// Marks `old` as used and stores its successor, atomically. Returns false when `old` was
-/// already rotated or revoked meanwhile (a concurrent use: the caller treats it as reuse).
+/// already rotated or revoked meanwhile (a concurrent use: the caller tells a double-fired
+/// twin from reuse).
 pub async fn rotate(
     db: &Db,
     old: &RefreshToken,
@@ -104,7 +95,8 @@ pub async fn rotate(
 /// Whether a family was revoked (logout, or theft detected): revoking marks all its tokens.
 pub async fn family_revoked(db: &Db, family_id: Uuid) -> Result<bool, sqlx::Error> {
     on_pool!(db, |pool| sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NOT NULL)"
+        "SELECT EXISTS (SELECT 1 FROM refresh_tokens
+                        WHERE family_id = $1 AND revoked_at IS NOT NULL)"
     )
     .bind(family_id)
     .fetch_one(pool)

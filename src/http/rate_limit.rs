@@ -10,8 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::HeaderMap;
-use axum::http::header::X_FORWARDED_FOR;
+use axum::http::{HeaderMap, HeaderName};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -92,13 +91,19 @@ impl RateLimits {
     }
 }
 
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
 /// The client's address: the socket peer, or, behind `proxy_hops` trusted reverse proxies,
 /// the address the outermost of them saw, which is the `proxy_hops`-th `X-Forwarded-For`
 /// entry from the right. Each proxy appends the address it received the request from, so
 /// entries further left were written by the client and prove nothing (keying on them gave
 /// unlimited password guesses). With fewer entries than hops the request did not come
 /// through every proxy, and the peer is used.
-pub fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, proxy_hops: usize) -> Option<IpAddr> {
+pub fn client_address(
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    proxy_hops: usize,
+) -> Option<IpAddr> {
     let Some(nth_from_right) = proxy_hops.checked_sub(1) else {
         return peer;
     };
@@ -127,22 +132,26 @@ pub async fn enforce(
     req: Request,
     next: Next,
 ) -> Response {
-    // Verified here once; the handler's `CurrentUser` reads the result from the request.
     let (mut parts, body) = req.into_parts();
-    let user = access_claims(&mut parts, &limits.keys);
-    let req = Request::from_parts(parts, body);
-    let key = match (bucket, user) {
-        (Bucket::Auth, _) | (_, None) => {
-            let peer = req
-                .extensions()
+    // Verified here once; the handler's `CurrentUser` reads the result from the request.
+    // Register and login are keyed by address whatever token they carry.
+    let user = match bucket {
+        Bucket::Auth => None,
+        _ => access_claims(&mut parts, &limits.keys).map(|claims| claims.sub),
+    };
+    let key = match user {
+        Some(id) => Some(Key::User(id)),
+        None => {
+            let peer = parts
+                .extensions
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|info| info.0.ip());
-            match client_address(req.headers(), peer, limits.proxy_hops) {
-                Some(ip) => Key::Address(ip),
-                None => return next.run(req).await,
-            }
+            client_address(&parts.headers, peer, limits.proxy_hops).map(Key::Address)
         }
-        (_, Some(claims)) => Key::User(claims.sub),
+    };
+    let req = Request::from_parts(parts, body);
+    let Some(key) = key else {
+        return next.run(req).await;
     };
     match limits.check(bucket, &key) {
         Ok(()) => next.run(req).await,

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp};
+use crate::login_lifetime::with_refresh_grace;
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -59,7 +60,7 @@ async fn register_login_me(backend: Backend) {
     }
 }
 
-async fn refresh(app: &TestApp, refresh_token: &str) -> (StatusCode, Value) {
+pub async fn refresh(app: &TestApp, refresh_token: &str) -> (StatusCode, Value) {
     app.post(
         "/api/workbook/auth/refresh",
         None,
@@ -70,11 +71,7 @@ async fn refresh(app: &TestApp, refresh_token: &str) -> (StatusCode, Value) {
 
 async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
     // No grace: any replay of a spent token is theft (login_lifetime.rs tests the grace).
-    let Some(app) = TestApp::start_with(backend, |f| {
-        f.merge(Serialized::default("auth.refresh_grace_secs", 0))
-    })
-    .await
-    else {
+    let Some(app) = with_refresh_grace(backend, 0).await else {
         return;
     };
     let first = app.register("bob@example.com", "password123").await;
@@ -335,11 +332,17 @@ async fn secure_cookies_are_set_and_cleared_secure(backend: Backend) {
         .send()
         .await
         .unwrap();
-    for (what, cookies) in [("login", set_cookies(&login)), ("logout", set_cookies(&logout))] {
+    for (what, cookies) in [
+        ("login", set_cookies(&login)),
+        ("logout", set_cookies(&logout)),
+    ] {
         assert_eq!(cookies.len(), 2, "{what}: {cookies:?}");
         for cookie in cookies {
             assert!(cookie.ends_with("; Secure"), "{what}: {cookie}");
-            assert!(cookie.contains("HttpOnly; SameSite=Strict"), "{what}: {cookie}");
+            assert!(
+                cookie.contains("HttpOnly; SameSite=Strict"),
+                "{what}: {cookie}"
+            );
         }
     }
 }

@@ -5,6 +5,7 @@ use figment::providers::Serialized;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::auth::refresh;
 use crate::harness::{Backend, TestApp};
 use crate::note_admission::{admission, owned_note};
 use crate::on_both_backends;
@@ -16,12 +17,11 @@ on_both_backends!(
     a_spent_token_replayed_after_its_successor_was_used_revokes_the_login,
 );
 
-async fn refresh(app: &TestApp, refresh_token: &str) -> (StatusCode, Value) {
-    app.post(
-        "/api/workbook/auth/refresh",
-        None,
-        json!({"refreshToken": refresh_token}),
-    )
+/// A server whose spent refresh tokens get `secs` of grace.
+pub async fn with_refresh_grace(backend: Backend, secs: u64) -> Option<TestApp> {
+    TestApp::start_with(backend, |f| {
+        f.merge(Serialized::default("auth.refresh_grace_secs", secs))
+    })
     .await
 }
 
@@ -78,14 +78,8 @@ async fn logout_ends_the_logins_access_tokens_at_once(backend: Backend) {
     assert_eq!(me(&app, &other_login).await, StatusCode::OK);
 }
 
-async fn a_reused_refresh_token_ends_the_logins_access_tokens_after_the_grace(
-    backend: Backend,
-) {
-    let Some(app) = TestApp::start_with(backend, |f| {
-        f.merge(Serialized::default("auth.refresh_grace_secs", 1))
-    })
-    .await
-    else {
+async fn a_reused_refresh_token_ends_the_logins_access_tokens_after_the_grace(backend: Backend) {
+    let Some(app) = with_refresh_grace(backend, 1).await else {
         return;
     };
     let first = app.register("lee@example.com", "password123").await;
@@ -108,7 +102,11 @@ async fn a_double_fired_refresh_gets_one_rotation(backend: Backend) {
     let first = app.register("max@example.com", "password123").await;
     let token = refresh_token(&first);
     let ((status_a, a), (status_b, b)) = tokio::join!(refresh(&app, token), refresh(&app, token));
-    assert_eq!((status_a, status_b), (StatusCode::OK, StatusCode::OK), "{a} {b}");
+    assert_eq!(
+        (status_a, status_b),
+        (StatusCode::OK, StatusCode::OK),
+        "{a} {b}"
+    );
     assert_eq!(refresh_token(&a), refresh_token(&b));
     // A third copy arriving after both answered, still within the grace, gets it too.
     let (status, c) = refresh(&app, token).await;
@@ -123,9 +121,7 @@ async fn a_double_fired_refresh_gets_one_rotation(backend: Backend) {
     assert_ne!(refresh_token(&next), refresh_token(&a));
 }
 
-async fn a_spent_token_replayed_after_its_successor_was_used_revokes_the_login(
-    backend: Backend,
-) {
+async fn a_spent_token_replayed_after_its_successor_was_used_revokes_the_login(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
