@@ -27,6 +27,36 @@ pub struct Config {
     pub notes: NotesConfig,
     #[serde(default)]
     pub hub: HubConfig,
+    pub metrics: MetricsConfig,
+    pub connections: ConnectionsConfig,
+}
+
+/// Limits and timeouts of every listener's connections (see `configs/default.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionsConfig {
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
+    pub header_read_secs: u64,
+    pub body_progress_secs: u64,
+}
+
+/// Where `/metrics` is served: off the public listener unless a token is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// A dedicated listener serving only `/metrics`; empty = none.
+    pub bind: String,
+    /// A bearer token a scraper presents; empty = `/metrics` answers 404 on the public
+    /// listener (and the dedicated listener asks for no token).
+    pub token: String,
+}
+
+impl MetricsConfig {
+    /// The dedicated listener's address, if one is configured (checked at load).
+    pub fn bind_addr(&self) -> Option<SocketAddr> {
+        self.bind.parse().ok()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +108,8 @@ pub struct AuthConfig {
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     pub json_body_bytes: usize,
+    /// Most bytes of note text one export may render.
+    pub export_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -242,6 +274,9 @@ impl Config {
         if self.limits.json_body_bytes < 1024 {
             return invalid("limits.json_body_bytes", "must be at least 1024");
         }
+        if self.limits.export_bytes == 0 {
+            return invalid("limits.export_bytes", "must be at least 1");
+        }
         for (key, limit) in [
             ("rate_limits.auth", self.rate_limits.auth),
             ("rate_limits.notes", self.rate_limits.notes),
@@ -300,6 +335,35 @@ impl Config {
         }
         if self.hub.rate_burst == 0 || self.hub.rate_per_second == 0 {
             return invalid("hub", "rate_burst and rate_per_second must be at least 1");
+        }
+        let connections = &self.connections;
+        for (key, value) in [
+            ("connections.max_connections", connections.max_connections),
+            (
+                "connections.max_connections_per_address",
+                connections.max_connections_per_address,
+            ),
+            (
+                "connections.header_read_secs",
+                usize::try_from(connections.header_read_secs).unwrap_or(usize::MAX),
+            ),
+            (
+                "connections.body_progress_secs",
+                usize::try_from(connections.body_progress_secs).unwrap_or(usize::MAX),
+            ),
+        ] {
+            if value == 0 {
+                return invalid(key, "must be at least 1");
+            }
+        }
+        if !self.metrics.bind.is_empty() && self.metrics.bind_addr().is_none() {
+            return invalid(
+                "metrics.bind",
+                "must be empty or an address like 127.0.0.1:9464",
+            );
+        }
+        if !self.metrics.token.is_empty() && self.metrics.token.len() < 16 {
+            return invalid("metrics.token", "must be at least 16 characters (or empty)");
         }
         let redis = &self.cluster.redis_url;
         if !(redis.is_empty() || redis.starts_with("redis://") || redis.starts_with("rediss://")) {

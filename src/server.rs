@@ -1,18 +1,17 @@
 //! Starting and stopping the server: state from configuration, then serve until shutdown.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::auth::tokens::{TokenKeys, load_or_create_secret};
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::note_documents::{self, DbNoteStore};
+use crate::http::listener;
 use crate::http::rate_limit::RateLimits;
 use crate::hub::Registry;
 use crate::hub::ballot::BallotSecret;
@@ -113,40 +112,54 @@ fn backend_name(url: &str) -> &'static str {
 }
 
 /// Serves on `listener` until `shutdown` resolves, then lets in-flight requests finish for
-/// up to the configured grace period.
+/// up to the configured grace period. Connections are limited and timed out as
+/// [`listener`] describes.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    listener::raise_open_file_limit();
     let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
+    let metrics = serve_metrics(&state).await?;
     api::spawn_maintenance(&state);
     let db = state.db.clone();
     let rooms = state.rooms.clone();
-    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    // Without TCP_NODELAY small WebSocket frames wait for delayed ACKs (~40 ms).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let connections = state.config.connections.clone();
+    let app = api::router(state);
+    let stopping = async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
         // Compacts every room and closes its sockets with 4501 (clients reconnect later),
         // while the database is still open.
         rooms.shutdown().await;
-        let _ = stopping_tx.send(());
-    });
-    let server = tokio::spawn(server.into_future());
-    tokio::pin!(server);
-    tokio::select! {
-        result = &mut server => result??,
-        _ = async { let _ = stopping_rx.await; tokio::time::sleep(grace).await } => {
-            tracing::warn!("grace period over; closing remaining connections");
-        }
+    };
+    let open = listener::serve(listener, app, &connections, stopping).await;
+    if tokio::time::timeout(grace, open.shutdown()).await.is_err() {
+        tracing::warn!("grace period over; closing remaining connections");
+    }
+    if let Some(metrics) = metrics {
+        metrics.abort();
     }
     db.close().await;
     Ok(())
+}
+
+/// Starts the dedicated `/metrics` listener if `metrics.bind` is set; it stops with the
+/// server (the caller aborts it).
+async fn serve_metrics(state: &AppState) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let Some(bind) = state.config.metrics.bind_addr() else {
+        return Ok(None);
+    };
+    let tcp = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding the metrics listener on {bind}"))?;
+    tracing::info!(%bind, "serving /metrics on its own listener");
+    let app = api::metrics_router(state.clone());
+    let connections = state.config.connections.clone();
+    Ok(Some(tokio::spawn(async move {
+        listener::serve(tcp, app, &connections, std::future::pending()).await;
+    })))
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

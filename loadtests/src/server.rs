@@ -8,6 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use sqlx::Connection;
 
+/// The bearer token the load tests scrape the server's `/metrics` with.
+const METRICS_TOKEN: &str = "loadtest-metrics-token-0123";
+
 pub struct Server {
     pub base: String,
     pub pid: u32,
@@ -50,6 +53,11 @@ impl Server {
                 data_dir.display().to_string(),
             ),
             ("WORKBOOK_LOG__FILTER".to_owned(), "warn".to_owned()),
+            // `/metrics` is off the public listener unless a token is configured.
+            (
+                "WORKBOOK_METRICS__TOKEN".to_owned(),
+                METRICS_TOKEN.to_owned(),
+            ),
             (
                 "WORKBOOK_STORAGE__MAX_CONNECTIONS".to_owned(),
                 "16".to_owned(),
@@ -112,7 +120,10 @@ impl Server {
 
     /// The server's own `/metrics` text.
     pub async fn metrics_text(&self) -> anyhow::Result<String> {
-        Ok(reqwest::get(format!("{}/metrics", self.base))
+        Ok(reqwest::Client::new()
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
             .await?
             .error_for_status()?
             .text()

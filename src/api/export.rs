@@ -1,6 +1,7 @@
 //! Note exports: one note or all of mine, as Markdown, JSON or PDF.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -10,8 +11,8 @@ use uuid::Uuid;
 use super::notes::visible_note;
 use crate::auth::extract::CurrentUser;
 use crate::db::{self, notes::Note};
-use crate::error::{ApiResult, ErrorBody};
-use crate::export::{self, Format};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::export::{self, ExportError, Format};
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
@@ -30,6 +31,7 @@ pub struct ExportQuery {
             (String = "text/markdown"), (Vec<Note> = "application/json"),
             (Vec<u8> = "application/pdf"))),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, description = "more note text than `limits.export_bytes`", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ))]
 pub async fn one(
@@ -40,7 +42,7 @@ pub async fn one(
 ) -> ApiResult<Response> {
     let note = visible_note(&state, id, &caller).await?;
     let title = note.title.clone();
-    Ok(file(&title, query.format, &[note]))
+    file(&state, title, query.format, vec![note]).await
 }
 
 /// All notes I own, as one file.
@@ -50,7 +52,9 @@ pub async fn one(
         (status = 200, description = "the file", content(
             (String = "text/markdown"), (Vec<Note> = "application/json"),
             (Vec<u8> = "application/pdf"))),
-        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 413, description = "more note text than `limits.export_bytes`", body = ErrorBody),
+        (status = 422, body = ErrorBody),
     ))]
 pub async fn all(
     State(state): State<AppState>,
@@ -58,25 +62,35 @@ pub async fn all(
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     let notes = db::notes::all_owned(&state.db, caller.id).await?;
-    Ok(file("notes", query.format, &notes))
+    file(&state, "notes".to_owned(), query.format, notes).await
 }
 
-fn file(title: &str, format: Format, notes: &[Note]) -> Response {
-    let body = match format {
-        Format::Md => export::markdown(notes).into_bytes(),
-        Format::Json => export::json(notes),
-        Format::Pdf => export::pdf(title, notes),
-    };
+async fn file(
+    state: &AppState,
+    title: String,
+    format: Format,
+    notes: Vec<Note>,
+) -> ApiResult<Response> {
     let disposition = format!(
         "attachment; filename=\"{}\"",
-        export::file_name(title, format)
+        export::file_name(&title, format)
     );
-    (
+    let body = export::render(title, format, notes, state.config.limits.export_bytes)
+        .await
+        .map_err(|error| match error {
+            ExportError::TooLarge { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "export_too_large",
+                error.to_string(),
+            ),
+            ExportError::Failed(_) => ApiError::internal(error),
+        })?;
+    Ok((
         [
             (CONTENT_TYPE, format.content_type().to_owned()),
             (CONTENT_DISPOSITION, disposition),
         ],
         body,
     )
-        .into_response()
+        .into_response())
 }

@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use subtle::ConstantTimeEq;
+
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -94,10 +97,49 @@ async fn check_data_dir(state: &AppState) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Prometheus text exposition of every metric.
+/// Prometheus text exposition of every metric, on the public listener only for a scraper
+/// presenting `metrics.token` as a bearer token: per-route traffic and socket counts are
+/// not for everyone. Without a configured token it answers 404, as if there were no route.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        (status = 401, description = "`metrics.token` is set and was not presented", body = ErrorBody),
+        (status = 404, description = "no `metrics.token` is set: served only on `metrics.bind`", body = ErrorBody),
+    ))]
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
+    let token = &state.config.metrics.token;
+    if token.is_empty() {
+        return Err(ApiError::not_found("route"));
+    }
+    scrape_guarded(&state, &headers)
+}
+
+/// `/metrics` on the dedicated `metrics.bind` listener: the token is asked for only when
+/// one is configured, since that listener is meant for loopback or a private network.
+pub async fn metrics_dedicated(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    scrape_guarded(&state, &headers)
+}
+
+fn scrape_guarded(state: &AppState, headers: &HeaderMap) -> ApiResult<Response> {
+    let token = &state.config.metrics.token;
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, credentials)| credentials.trim());
+    // Compared in constant time so the token cannot be guessed a byte at a time.
+    if !token.is_empty() && !bool::from(presented.as_bytes().ct_eq(token.as_bytes())) {
+        return Err(ApiError::unauthorized("a valid metrics token is required"));
+    }
+    Ok(render_metrics(state))
+}
+
+fn render_metrics(state: &AppState) -> Response {
     // What is live is read now rather than tracked as it changes.
     let gauges = [
         ("note_rooms_loaded", state.rooms.loaded_rooms()),
@@ -112,4 +154,5 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         [("content-type", "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+        .into_response()
 }

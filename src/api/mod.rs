@@ -29,9 +29,11 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+use crate::http::headers;
 use crate::http::rate_limit::{self, Bucket};
 use crate::state::AppState;
 use crate::telemetry;
@@ -141,8 +143,24 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.json_body_bytes))
+        // A body that stops delivering bytes fails its read; the handler's error answer
+        // ends the connection (its body was not read to the end).
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+            state.config.connections.body_progress_secs,
+        )))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic_response))
+        // Outermost, so panics and refusals of every layer carry the headers too.
+        .layer(from_fn(headers::hygiene))
+        .with_state(state)
+}
+
+/// The dedicated `metrics.bind` listener's routes: `/metrics` only.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics_dedicated))
+        .fallback(not_found)
+        .layer(from_fn(headers::hygiene))
         .with_state(state)
 }
 

@@ -1,10 +1,24 @@
-//! Argon2id password hashing, run on the blocking pool: one hash costs tens of milliseconds
-//! of CPU and would stall every connection sharing an async worker thread.
+//! Argon2id password hashing on a fixed set of worker threads, one per core.
+//!
+//! One hash costs tens of milliseconds of CPU and 19 MiB of memory. On an async worker it
+//! would stall every connection sharing that thread; on tokio's blocking pool (up to 512
+//! threads, each with its own allocator arena that keeps what it used) a flood of sign-ins
+//! left hundreds of megabytes behind. A few long-lived threads reuse their memory, so RSS
+//! stays at about one hash's worth per core. The pool is a channel and a loop, too small to
+//! be worth a crate.
+
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
+
+/// Hashes waiting for a worker; past it callers wait (asynchronously) for room.
+const QUEUE: usize = 256;
+
+type Job = Box<dyn FnOnce() + Send>;
 
 /// OWASP's minimum for Argon2id: 19 MiB, 2 passes, 1 lane.
 fn argon2() -> Argon2<'static> {
@@ -12,34 +26,67 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// At most one hash per core at a time: each takes 19 MiB, and the blocking pool would
-/// otherwise run hundreds at once under a burst of logins (seen as gigabytes of RSS).
-fn permits() -> &'static tokio::sync::Semaphore {
-    use std::sync::OnceLock;
-    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
-    PERMITS.get_or_init(|| {
+/// The queue of the worker threads, started on first use.
+fn workers() -> &'static mpsc::Sender<Job> {
+    static WORKERS: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+    WORKERS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        tokio::sync::Semaphore::new(cores)
+        let (jobs, queue) = mpsc::channel::<Job>(QUEUE);
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..cores {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = queue
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .blocking_recv();
+                        match job {
+                            Some(job) => job(),
+                            None => return,
+                        }
+                    }
+                })
+                .expect("spawning an Argon2 worker thread");
+        }
+        jobs
     })
 }
 
+/// Runs `work` on a hashing worker and waits for its result without blocking the caller.
+async fn on_worker<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let (reply, result) = oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = reply.send(work());
+    });
+    workers()
+        .send(job)
+        .await
+        .map_err(|_| ApiError::internal("the Argon2 workers are gone"))?;
+    result
+        .await
+        .map_err(|_| ApiError::internal("an Argon2 worker dropped its job"))
+}
+
 pub async fn hash(password: String) -> Result<String, ApiError> {
-    let _permit = permits().acquire().await.map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(move || {
+    on_worker(move || {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
         argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
     })
-    .await
-    .map_err(ApiError::internal)?
+    .await?
     .map_err(ApiError::internal)
 }
 
 /// True when `password` matches `stored`; a malformed stored hash never matches.
 pub async fn verify(password: String, stored: String) -> Result<bool, ApiError> {
-    let _permit = permits().acquire().await.map_err(ApiError::internal)?;
-    tokio::task::spawn_blocking(move || {
+    on_worker(move || {
         PasswordHash::new(&stored)
             .map(|parsed| {
                 argon2()
@@ -49,13 +96,11 @@ pub async fn verify(password: String, stored: String) -> Result<bool, ApiError> 
             .unwrap_or(false)
     })
     .await
-    .map_err(ApiError::internal)
 }
 
 /// A hash of a random password, verified against when the email is unknown so a failed
 /// login takes the same time whether or not the account exists.
 pub fn dummy_hash() -> &'static str {
-    use std::sync::OnceLock;
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
@@ -81,5 +126,13 @@ mod tests {
         );
         assert!(!verify("wrong horse".into(), stored).await.unwrap());
         assert!(!verify("x".into(), "garbage".into()).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_run_on_the_named_workers() {
+        let thread = on_worker(|| std::thread::current().name().map(str::to_owned))
+            .await
+            .unwrap();
+        assert!(thread.unwrap().starts_with("argon2-"));
     }
 }

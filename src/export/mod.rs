@@ -1,4 +1,5 @@
-//! Notes rendered as Markdown, JSON and PDF (pure functions: notes in, bytes out).
+//! Notes rendered as Markdown, JSON and PDF (pure functions: notes in, bytes out), and
+//! [`render`], which runs them on the blocking pool behind a size limit.
 
 pub mod pdf;
 
@@ -32,6 +33,47 @@ impl Format {
             Format::Pdf => "pdf",
         }
     }
+}
+
+/// Why an export was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The notes' text is larger than the configured `limits.export_bytes`.
+    #[error("the notes to export hold {size} bytes of text; the limit is {limit}")]
+    TooLarge { size: usize, limit: usize },
+    /// The rendering task panicked or was cancelled (a bug, not the caller's input).
+    #[error("rendering the export failed: {0}")]
+    Failed(#[from] tokio::task::JoinError),
+}
+
+/// Renders `notes` as one file, refusing more than `limit` bytes of text. Rendering takes
+/// time linear in the text (a PDF of megabytes takes seconds), so it runs on the blocking
+/// pool: on an async worker it would stall every connection sharing that thread.
+pub async fn render(
+    title: String,
+    format: Format,
+    notes: Vec<Note>,
+    limit: usize,
+) -> Result<Vec<u8>, ExportError> {
+    let size = notes.iter().map(text_size).sum();
+    if size > limit {
+        return Err(ExportError::TooLarge { size, limit });
+    }
+    let body = tokio::task::spawn_blocking(move || match format {
+        Format::Md => markdown(&notes).into_bytes(),
+        Format::Json => json(&notes),
+        Format::Pdf => pdf(&title, &notes),
+    })
+    .await?;
+    Ok(body)
+}
+
+/// The bytes of text a note brings into an export.
+fn text_size(note: &Note) -> usize {
+    note.title.len()
+        + note.content.len()
+        + note.folder.as_ref().map_or(0, String::len)
+        + note.tags.iter().map(String::len).sum::<usize>()
 }
 
 /// `title` (and tags, folder, dates) as a heading block, then the body.

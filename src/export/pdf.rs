@@ -81,29 +81,42 @@ fn layout(blocks: &[Block]) -> Vec<Vec<Line>> {
     pages
 }
 
-/// Greedy word wrap; words longer than a line are cut.
+/// Greedy word wrap; words longer than a line are cut. Linear in the text's length: a word
+/// is cut by walking its characters once (a note can hold one multi-million-character word).
 fn wrap(text: &str, max_chars: usize) -> Vec<String> {
+    let max_chars = max_chars.max(1);
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
         let mut line = String::new();
+        let mut line_chars = 0;
         for word in paragraph.split_whitespace() {
-            let mut word: Vec<char> = word.chars().collect();
-            while word.len() > max_chars {
+            let mut word_chars = word.chars().count();
+            let mut rest = word;
+            if word_chars > max_chars {
                 if !line.is_empty() {
                     lines.push(std::mem::take(&mut line));
                 }
-                lines.push(word.drain(..max_chars).collect());
+                while word_chars > max_chars {
+                    let cut = rest
+                        .char_indices()
+                        .nth(max_chars)
+                        .map_or(rest.len(), |(at, _)| at);
+                    lines.push(rest[..cut].to_owned());
+                    rest = &rest[cut..];
+                    word_chars -= max_chars;
+                }
+                line_chars = 0;
             }
-            let word: String = word.into_iter().collect();
-            let needed =
-                line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-            if needed > max_chars && !line.is_empty() {
+            if line_chars > 0 && line_chars + 1 + word_chars > max_chars {
                 lines.push(std::mem::take(&mut line));
+                line_chars = 0;
             }
-            if !line.is_empty() {
+            if line_chars > 0 {
                 line.push(' ');
+                line_chars += 1;
             }
-            line.push_str(&word);
+            line.push_str(rest);
+            line_chars += word_chars;
         }
         lines.push(line);
     }
@@ -227,6 +240,17 @@ mod tests {
         let rejoined: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
         assert_eq!(rejoined, text.split_whitespace().collect::<Vec<_>>());
         assert_eq!(wrap(&"x".repeat(65), 30).len(), 3);
+        assert_eq!(wrap("ab cdéfghij k", 4), ["ab", "cdéf", "ghij", "k"]);
+    }
+
+    #[test]
+    fn a_huge_word_is_cut_into_full_lines() {
+        // Two million characters: quadratic cutting took minutes here, linear takes
+        // milliseconds; the check is on the result, the test run time shows the rest.
+        let word = "é".repeat(2_000_000);
+        let lines = wrap(&word, 80);
+        assert_eq!(lines.len(), 25_000);
+        assert!(lines.iter().all(|l| l.chars().count() == 80));
     }
 
     #[test]

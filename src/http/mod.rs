@@ -1,5 +1,8 @@
-//! HTTP plumbing shared by the API modules: extractors, paging, rate limits.
+//! HTTP plumbing: extractors, paging, rate limits, response headers, and the listener's
+//! connection limits and timeouts.
 
 pub mod extract;
+pub mod headers;
+pub mod listener;
 pub mod pagination;
 pub mod rate_limit;

@@ -30,6 +30,9 @@ pub struct TestApp {
     _postgres: Option<PostgresDb>,
 }
 
+/// The bearer token tests scrape `/metrics` with (off the public listener without one).
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789";
+
 /// Generous limits so tests are never throttled unless they mean to be.
 fn test_figment(data_dir: &std::path::Path, database_url: &str) -> Figment {
     Figment::from(Toml::string(DEFAULT_TOML))
@@ -38,6 +41,7 @@ fn test_figment(data_dir: &std::path::Path, database_url: &str) -> Figment {
         .merge(Serialized::default("storage.max_connections", 5))
         .merge(Serialized::default("server.shutdown_grace_secs", 1))
         .merge(Serialized::default("log.filter", "warn"))
+        .merge(Serialized::default("metrics.token", METRICS_TOKEN))
         // whisper.cpp's threads spin-wait; with tests running side by side one is fastest.
         .merge(Serialized::default("transcription.threads", 1))
         .merge(Serialized::default(
@@ -132,7 +136,7 @@ impl TestApp {
     /// The value of the `/metrics` sample whose name and labels are `series` exactly (as
     /// Prometheus prints them, e.g. `name{label="value"}`), if it is there.
     pub async fn metric(&self, series: &str) -> Option<f64> {
-        let text = self.get("/metrics", None).await.1;
+        let text = self.get("/metrics", Some(METRICS_TOKEN)).await.1;
         let text = text.as_str().expect("/metrics is text");
         text.lines().find_map(|line| {
             let (name, value) = line.rsplit_once(' ')?;

@@ -36,7 +36,10 @@ async fn metrics_count_requests_per_route(backend: Backend) {
         count.is_some_and(|count| count >= 1.0),
         "{series}: {count:?}"
     );
-    let text = app.get("/metrics", None).await.1;
+    let text = app
+        .get("/metrics", Some(crate::harness::METRICS_TOKEN))
+        .await
+        .1;
     assert!(
         text.as_str()
             .unwrap()

@@ -12,6 +12,7 @@ mod format;
 mod pipeline;
 mod probe;
 pub mod resample;
+mod riff;
 pub mod vad;
 
 pub use decode::decode_to_16k_mono;

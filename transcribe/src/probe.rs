@@ -11,6 +11,7 @@ use crate::decode::ogg_opus::{OPUS_RATE, open_packets, read_headers};
 use crate::decode::symphonia_source::{audio_track, open_reader};
 use crate::error::{Error, Result};
 use crate::format::{AudioFormat, detect_file};
+use crate::riff;
 
 /// What the server stores about an upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,10 +23,24 @@ pub struct AudioInfo {
     pub channels: u16,
 }
 
-/// Detect the format and read the duration: from the header when it states it, otherwise by
-/// walking the packets (demuxing only, no decoding), which reads the file once.
+/// Detect the format and measure the duration from the content, never from a header's
+/// claim (a frame count or data size is the uploader's to write): WAV from the bytes its
+/// data chunk really holds, the others by walking the packets (demuxing only, no
+/// decoding), which reads the file once.
 pub fn probe(path: &Path) -> Result<AudioInfo> {
     let format = detect_file(path)?;
+    if format == AudioFormat::Wav {
+        // Checked before symphonia opens it: a sample rate of 0 panicked inside it.
+        let facts = riff::inspect(path)?;
+        // The transcription reads it with symphonia later: make sure it can.
+        contain_panics(|| audio_track(open_reader(path, format)?.as_ref()).map(|_| ()))?;
+        return Ok(AudioInfo {
+            format,
+            duration_secs: facts.duration_secs(),
+            sample_rate: facts.sample_rate,
+            channels: facts.channels,
+        });
+    }
     contain_panics(|| match format {
         AudioFormat::OggOpus => probe_ogg_opus(path),
         other => probe_symphonia(path, other),
@@ -43,10 +58,8 @@ fn probe_symphonia(path: &Path, format: AudioFormat) -> Result<AudioInfo> {
         Some(c) => (c.count() as u16, 0),
         None => channels_from_first_packet(reader.as_mut(), &params, track_id)?,
     };
-    let frames = match params.n_frames {
-        Some(n) => n,
-        None => consumed + remaining_packet_frames(reader.as_mut(), track_id),
-    };
+    // `params.n_frames` is what the header claims (an MP3 Info frame's count, say).
+    let frames = consumed + remaining_packet_frames(reader.as_mut(), track_id);
     let duration_secs = match params.time_base {
         Some(tb) => {
             let time = tb.calc_time(frames);

@@ -58,6 +58,10 @@ pub(crate) fn audio_track(reader: &dyn FormatReader) -> Result<&Track> {
 
 impl SymphoniaDecoder {
     pub(crate) fn open(path: &Path, format: AudioFormat) -> Result<Self> {
+        if format == AudioFormat::Wav {
+            // Validated before symphonia reads it: a sample rate of 0 panicked inside it.
+            crate::riff::inspect(path)?;
+        }
         let reader = open_reader(path, format)?;
         let track = audio_track(reader.as_ref())?;
         let decoder = symphonia::default::get_codecs()
