@@ -208,7 +208,8 @@ async fn double_fired(
     let Some(token) = db::refresh_tokens::find_by_hash(&state.db, token_hash).await? else {
         return Ok(false);
     };
-    if !token.rotated_at.is_some_and(|at| Utc::now() - at <= grace) {
+    let rotated_moments_ago = token.rotated_at.is_some_and(|at| Utc::now() - at <= grace);
+    if !rotated_moments_ago {
         return Ok(false);
     }
     let successor = db::refresh_tokens::find_by_hash(&state.db, successor_hash).await?;
