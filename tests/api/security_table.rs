@@ -84,7 +84,8 @@ async fn security_table_matches_the_router(backend: Backend) {
             .await;
         match rule.as_str() {
             "public" => assert_ne!(anonymous.0, StatusCode::UNAUTHORIZED, "{method} {path}"),
-            "signed in" | "metrics token" | "join ticket" | "admin.access" | "sessions.host" => {
+            "signed in" | "metrics token" | "join ticket" | "refresh token" | "admin.access"
+            | "sessions.host" => {
                 assert_eq!(
                     anonymous.0,
                     StatusCode::UNAUTHORIZED,
