@@ -64,7 +64,7 @@ impl Incoming {
     /// The params and video codec of payload type `pt` as the publisher negotiated it.
     pub fn codec(&mut self, rtc: &Rtc, pt: Pt) -> (Option<PayloadParams>, Option<VideoCodec>) {
         if let Some((_, p, c)) = self.codecs.iter().find(|(p, _, _)| *p == pt) {
-            return (p.clone(), *c);
+            return (*p, *c);
         }
         let params = rtc.codec_config().find(|p| p.pt() == pt).cloned();
         let codec = params.as_ref().and_then(|p| match p.spec().codec {
@@ -74,7 +74,7 @@ impl Incoming {
             _ => None,
         });
         if self.codecs.len() < 16 {
-            self.codecs.push((pt, params.clone(), codec));
+            self.codecs.push((pt, params, codec));
         }
         (params, codec)
     }
@@ -101,7 +101,7 @@ impl Outgoing {
         if let Some((_, ours)) = self.pts.iter().find(|(p, _)| *p == publisher_pt) {
             return *ours;
         }
-        let ours = params.and_then(|p| rtc.codec_config().match_params(p.clone()).map(|m| m.pt()));
+        let ours = params.and_then(|p| rtc.codec_config().match_params(*p).map(|m| m.pt()));
         if self.pts.len() < 16 {
             self.pts.push((publisher_pt, ours));
         }

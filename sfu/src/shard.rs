@@ -676,9 +676,11 @@ impl Shard {
         let Some(tx) = api.stream_tx_by_mid(mid, None) else {
             return;
         };
-        let mut ext = ExtensionValues::default();
-        ext.audio_level = pkt.header.ext_vals.audio_level;
-        ext.voice_activity = pkt.header.ext_vals.voice_activity;
+        let ext = ExtensionValues {
+            audio_level: pkt.header.ext_vals.audio_level,
+            voice_activity: pkt.header.ext_vals.voice_activity,
+            ..Default::default()
+        };
         // RTP timestamps are 32 bits on the wire; the extended value only orders them here.
         let write = RtpWrite::new(
             pt,

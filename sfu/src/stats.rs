@@ -70,7 +70,8 @@ pub struct ShardStats {
     pub plis: u64,
     /// Keyframe requests sent to publishers (after throttling), total.
     pub keyframe_requests: u64,
-    /// Datagrams no peer accepted or that did not parse, total.
+    /// Datagrams dropped, total: received ones that did not parse or no peer accepted, and
+    /// outgoing ones the socket could not take (its buffer full).
     pub dropped_datagrams: u64,
     /// Events dropped because the consumer's queue was full, total.
     pub dropped_events: u64,

@@ -40,6 +40,8 @@ struct Meter {
     window_start: Option<Instant>,
     current: u64,
     previous: u64,
+    /// Whether `previous` holds a full half window.
+    has_previous: bool,
     last_packet: Option<Instant>,
 }
 
@@ -58,10 +60,12 @@ impl Meter {
             Some(start) if now >= start + 2 * HALF => {
                 self.previous = 0;
                 self.current = 0;
+                self.has_previous = false;
                 self.window_start = Some(now);
             }
             Some(start) if now >= start + HALF => {
                 self.previous = self.current;
+                self.has_previous = true;
                 self.current = 0;
                 self.window_start = Some(start + HALF);
             }
@@ -69,13 +73,18 @@ impl Meter {
         }
     }
 
-    /// Bits per second over the last second (the previous half and the current one).
+    /// Bits per second over the time the two halves cover (the current one partly).
     fn bitrate(&self, now: Instant) -> Option<u64> {
         let last = self.last_packet?;
         if now.saturating_duration_since(last) > SILENT_AFTER {
             return None;
         }
-        Some((self.previous + self.current) * 8)
+        let mut span = now.saturating_duration_since(self.window_start?);
+        if self.has_previous {
+            span += HALF;
+        }
+        let micros = span.as_micros().max(10_000) as u64;
+        Some((self.previous + self.current) * 8 * 1_000_000 / micros)
     }
 }
 

@@ -438,9 +438,10 @@ impl Router {
                 } else {
                     layer::choose(ranked, None, quality)
                 };
+                // No request when this very packet is the keyframe to start from.
                 if !audio
                     && let Some(l) = s.target
-                    && s.target != s.current
+                    && !(p.keyframe && l == p.layer)
                     && t.throttles[usize::from(l)].request(now)
                 {
                     self.out.push_back(Output::RequestKeyframe {
