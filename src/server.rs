@@ -13,8 +13,9 @@ use crate::auth::tokens::{TokenKeys, load_or_create_secret};
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::note_documents::{self, DbNoteStore};
+use crate::db::session_log::DbSessionLog;
 use crate::http::rate_limit::RateLimits;
-use crate::hub::Registry;
+use crate::hub::Hub;
 use crate::hub::ballot::BallotSecret;
 use crate::state::{AppState, NoteRooms};
 use crate::telemetry::OpenCount;
@@ -47,10 +48,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     rooms_config.save_text_every = Duration::from_millis(config.notes.save_text_every_ms);
     let rooms = crdt::Rooms::new(DbNoteStore::new(db.clone()), rooms_config);
     tokio::spawn(catch_up_note_texts(db.clone(), rooms.clone()));
-    let hub = Registry::new(
-        db.clone(),
+    let hub = Hub::new(
+        DbSessionLog::new(db.clone()),
         BallotSecret::derive(&secret),
-        config.hub.clone(),
+        &config.hub,
     );
     Ok(AppState {
         hub,
@@ -113,6 +114,7 @@ pub async fn serve(
     api::spawn_maintenance(&state);
     let db = state.db.clone();
     let rooms = state.rooms.clone();
+    let hub = state.hub.clone();
     let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     // Without TCP_NODELAY small WebSocket frames wait for delayed ACKs (~40 ms).
@@ -125,6 +127,8 @@ pub async fn serve(
         // Compacts every room and closes its sockets with 4501 (clients reconnect later),
         // while the database is still open.
         rooms.shutdown().await;
+        // Stores every session's departures and closes its sockets with 4501.
+        hub.shutdown().await;
         let _ = stopping_tx.send(());
     });
     let server = tokio::spawn(server.into_future());

@@ -19,7 +19,7 @@ use crate::db::{self, session_participants, session_tickets};
 use crate::error::{ApiError, ApiResult, ErrorBody, Validator};
 use crate::http::extract::{ApiPath, ApiQuery, ApiWebSocket};
 use crate::hub::ticket::{self, TicketClaims, TicketError};
-use crate::hub::{connection, roles};
+use crate::hub::{roles, socket};
 use crate::state::AppState;
 
 const NAME_MAX: usize = 100;
@@ -215,13 +215,13 @@ pub async fn websocket(
     if !session_tickets::consume(&state.db, claims.jti, id, claims.expires_at()).await? {
         return Err(ticket_error(TicketError::Used));
     }
-    let (registry, sockets) = (state.hub.clone(), state.hub_sockets.clone());
+    let (hub, sockets) = (state.hub.clone(), state.hub_sockets.clone());
     let info = claims.participant();
     Ok(upgrade
         .max_message_size(MAX_WS_MESSAGE)
-        .on_upgrade(move |socket| async move {
+        .on_upgrade(move |ws| async move {
             let _open = sockets.open();
-            connection::serve(socket, registry, id, info, query.last_seq).await;
+            socket::serve(ws, hub, id, info, query.last_seq).await;
         }))
 }
 
