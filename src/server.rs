@@ -17,6 +17,7 @@ use crate::db::session_log::DbSessionLog;
 use crate::http::rate_limit::RateLimits;
 use crate::hub::Hub;
 use crate::hub::ballot::BallotSecret;
+use crate::hub::media::NoMedia;
 use crate::state::{AppState, NoteRooms};
 use crate::telemetry::OpenCount;
 use crate::transcription::Transcription;
@@ -50,6 +51,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     tokio::spawn(catch_up_note_texts(db.clone(), rooms.clone()));
     let hub = Hub::new(
         DbSessionLog::new(db.clone()),
+        Arc::new(NoMedia),
         BallotSecret::derive(&secret),
         &config.hub,
     );

@@ -5,6 +5,7 @@ use signaling::{CloseCode, ConnectionId, ParticipantInfo};
 use tokio::sync::oneshot;
 
 use super::connection::Outbox;
+use super::media::MediaReport;
 
 pub(super) enum Input {
     /// A participant connects (a WebSocket on this node, or one forwarded from another).
@@ -22,6 +23,8 @@ pub(super) enum Input {
     },
     /// End the session for everyone (REST `POST .../end`); answered once stored.
     End { done: oneshot::Sender<()> },
+    /// What the media engine saw.
+    Media(MediaReport),
     /// The server is stopping: close everyone with 4501 and stop.
     Shutdown { done: oneshot::Sender<()> },
 }
@@ -33,7 +36,7 @@ impl Input {
         match self {
             Input::Connect { reply, .. } => drop(reply.send(Err(code))),
             Input::Shutdown { done } => drop(done.send(())),
-            Input::Frame { .. } | Input::End { .. } => {}
+            Input::Frame { .. } | Input::End { .. } | Input::Media(_) => {}
         }
     }
 }

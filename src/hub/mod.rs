@@ -7,6 +7,8 @@ pub mod ballot;
 mod command;
 pub mod connection;
 pub mod log;
+pub mod media;
+pub mod names;
 mod registry;
 pub mod roles;
 pub mod sink;
@@ -26,6 +28,7 @@ use uuid::Uuid;
 use crate::config::HubConfig;
 use ballot::BallotSecret;
 use command::Input;
+use media::{MediaEngine, MediaReport};
 use registry::{Registry, SessionHandle};
 use sink::{Connection, FrameSink};
 use task::{SessionTask, TaskConfig};
@@ -47,6 +50,7 @@ pub struct Hub<L> {
 
 struct Shared<L> {
     log: Arc<L>,
+    media: Arc<dyn MediaEngine>,
     ballots: BallotSecret,
     config: Arc<TaskConfig>,
     /// Inputs queued per session before senders wait.
@@ -65,10 +69,18 @@ impl<L> Clone for Hub<L> {
 }
 
 impl<L: SessionLog> Hub<L> {
-    pub fn new(log: L, ballots: BallotSecret, config: &HubConfig) -> Self {
+    /// Sessions storing their events in `log` and driving `media` (`media::NoMedia` until
+    /// the SFU exists).
+    pub fn new(
+        log: L,
+        media: Arc<dyn MediaEngine>,
+        ballots: BallotSecret,
+        config: &HubConfig,
+    ) -> Self {
         Hub {
             shared: Arc::new(Shared {
                 log: Arc::new(log),
+                media,
                 ballots,
                 config: Arc::new(TaskConfig::new(config)),
                 queue: config.room_queue.max(1),
@@ -116,6 +128,14 @@ impl<L: SessionLog> Hub<L> {
             .await
             .map(|_| ())
             .ok_or(Unavailable)
+    }
+
+    /// What the media engine saw in a session, if its task is running (a session nobody is
+    /// in has no media to report). Waits while the task's queue is full.
+    pub async fn media_report(&self, session: Uuid, report: MediaReport) {
+        if let Some(handle) = self.shared.registry.get(session) {
+            let _ = handle.inputs.send(Input::Media(report)).await;
+        }
     }
 
     /// Closes every connection with 4501 (reconnect later) after storing their departures,
@@ -180,6 +200,7 @@ impl<L: SessionLog> Hub<L> {
         let task = SessionTask::new(
             session,
             Arc::clone(&shared.log),
+            Arc::clone(&shared.media),
             Arc::clone(&shared.config),
             shared.registry.clone(),
             handle.clone(),

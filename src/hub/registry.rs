@@ -26,6 +26,10 @@ pub(super) struct Registry {
 }
 
 impl Registry {
+    pub(super) fn get(&self, session: Uuid) -> Option<SessionHandle> {
+        self.lock().get(&session).cloned()
+    }
+
     /// The running task's handle, or the one `spawn` starts (called under the lock, so two
     /// callers never start two tasks for one session; `spawn` only spawns, it never waits).
     pub(super) fn get_or_spawn(

@@ -24,6 +24,7 @@ use super::ballot::SessionBallots;
 use super::command::Input;
 use super::connection::{self, Link, Outbox, Refused};
 use super::log::SessionLog;
+use super::media::{self, MediaEngine, MediaReport};
 use super::registry::{Registry, SessionHandle};
 use crate::config::HubConfig;
 
@@ -63,6 +64,7 @@ impl TaskConfig {
 pub(super) struct SessionTask<L> {
     id: Uuid,
     log: Arc<L>,
+    media: Arc<dyn MediaEngine>,
     config: Arc<TaskConfig>,
     registry: Registry,
     handle: SessionHandle,
@@ -92,6 +94,7 @@ impl<L: SessionLog> SessionTask<L> {
     pub(super) fn new(
         id: Uuid,
         log: Arc<L>,
+        media: Arc<dyn MediaEngine>,
         config: Arc<TaskConfig>,
         registry: Registry,
         handle: SessionHandle,
@@ -100,6 +103,7 @@ impl<L: SessionLog> SessionTask<L> {
         SessionTask {
             id,
             log,
+            media,
             config,
             registry,
             handle,
@@ -264,6 +268,7 @@ impl<L: SessionLog> Running<L> {
                 self.session.end(now);
                 self.ending.push(done);
             }
+            Input::Media(report) => self.media_reported(report, now),
             Input::Shutdown { done } => self.shutdown = Some(done),
         }
     }
@@ -290,6 +295,17 @@ impl<L: SessionLog> Running<L> {
         self.links.insert(id, link);
         if reply.send(Ok((id, outbox))).is_err() {
             self.leave(id); // the caller gave up
+        }
+    }
+
+    fn media_reported(&mut self, report: MediaReport, now: DateTime<Utc>) {
+        match report {
+            MediaReport::Track {
+                participant,
+                source,
+                live,
+            } => self.session.track_changed(participant, source, live, now),
+            MediaReport::ActiveSpeaker { participant } => self.session.speaking(participant),
         }
     }
 
@@ -341,6 +357,10 @@ impl<L: SessionLog> Running<L> {
         }
         metrics::histogram!("hub_event_commit_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("hub_event_commit_events").record(events.len() as f64);
+        // Decided, and stored: the media engine may act on it.
+        for decision in events.iter().filter_map(|event| media::decision(event)) {
+            self.task.media.decide(self.task.id, decision);
+        }
         true
     }
 

@@ -12,9 +12,11 @@ use super::Hub;
 use super::ballot::BallotSecret;
 use super::connection::Outgoing;
 use super::log::{LoadedSession, LogError, SessionLog};
+use super::media::{MediaDecision, MediaEngine, MediaReport, NoMedia};
 use super::sink::Connection;
 use crate::config::HubConfig;
 use signaling::CloseCode;
+use signaling::protocol::client::MediaKind;
 
 /// A log in memory (of one session, or of several in the test that says so) that counts
 /// its loads and can be told to fail.
@@ -69,8 +71,13 @@ impl SessionLog for MemoryLog {
 }
 
 fn hub(log: &MemoryLog) -> Hub<MemoryLog> {
+    with_media(log, Arc::new(NoMedia))
+}
+
+fn with_media(log: &MemoryLog, media: Arc<dyn MediaEngine>) -> Hub<MemoryLog> {
     Hub::new(
         log.clone(),
+        media,
         BallotSecret::derive(b"0123456789abcdef0123456789abcdef"),
         &HubConfig::default(),
     )
@@ -200,4 +207,89 @@ async fn sessions_open_independently_with_one_task_each() {
     expected.sort();
     assert_eq!(loads, expected);
     assert_eq!(hub.running_sessions(), sessions.len() + 1);
+}
+
+/// A media engine that records what it is told.
+#[derive(Default)]
+struct RecordingMedia(Mutex<Vec<MediaDecision>>);
+
+impl MediaEngine for RecordingMedia {
+    fn decide(&self, _session: Uuid, decision: MediaDecision) {
+        self.0.lock().unwrap().push(decision);
+    }
+}
+
+fn host(name: &str) -> ParticipantInfo {
+    ParticipantInfo {
+        role: SessionRole::Host,
+        capabilities: capabilities_for(AccountRole::Premium, SessionRole::Host),
+        ..participant(name)
+    }
+}
+
+/// A host's mute request reaches the media engine (after the join allowed the host every
+/// source and the participant none), and a track the engine reports becomes a stored
+/// `media.changed` event that participants receive; a speaker becomes a signal.
+#[tokio::test]
+async fn the_media_engine_hears_decisions_and_its_reports_become_events() {
+    let log = MemoryLog::default();
+    let media = Arc::new(RecordingMedia::default());
+    let hub = with_media(&log, media.clone());
+    let session = Uuid::new_v4();
+    let (host_info, ann_info) = (host("Host"), participant("Ann"));
+    let (host_id, ann_id) = (host_info.participant, ann_info.participant);
+    let mut host = hub.connect(session, host_info, None).await.unwrap();
+    let mut ann = hub.connect(session, ann_info, None).await.unwrap();
+    assert_eq!(next_json(&mut host).await["type"], "welcome");
+    assert_eq!(next_json(&mut ann).await["type"], "welcome");
+
+    let mute = format!(
+        r#"{{"type":"mod.mute_request","id":1,"participant":"{}","media":"audio"}}"#,
+        ann_id.0
+    );
+    host.sink.send(mute.into_bytes().into()).await.unwrap();
+    let asked = next_json(&mut ann).await;
+    assert_eq!(asked["event"]["kind"], "mod.mute_requested", "{asked}");
+    assert_eq!(
+        *media.0.lock().unwrap(),
+        [
+            MediaDecision::Allow {
+                participant: host_id,
+                sources: vec![MediaKind::Audio, MediaKind::Video, MediaKind::Screen],
+            },
+            MediaDecision::Allow {
+                participant: ann_id,
+                sources: vec![],
+            },
+            MediaDecision::Mute {
+                participant: ann_id,
+                source: MediaKind::Audio,
+            },
+        ]
+    );
+
+    let published = MediaReport::Track {
+        participant: host_id,
+        source: MediaKind::Screen,
+        live: true,
+    };
+    hub.media_report(session, published).await;
+    let changed = next_json(&mut ann).await;
+    assert_eq!(changed["event"]["kind"], "media.changed", "{changed}");
+    assert_eq!(changed["event"]["screen"], true);
+    assert_eq!(log.kinds().last(), Some(&"media.changed"));
+    // Ann may not publish: a report of her track (an engine's mistake) changes nothing.
+    let refused = MediaReport::Track {
+        participant: ann_id,
+        source: MediaKind::Video,
+        live: true,
+    };
+    hub.media_report(session, refused).await;
+    let speaking = MediaReport::ActiveSpeaker {
+        participant: host_id,
+    };
+    hub.media_report(session, speaking).await;
+    let signal = next_json(&mut ann).await;
+    assert_eq!(signal["signal"]["kind"], "media.speaking", "{signal}");
+    assert_eq!(log.kinds().last(), Some(&"media.changed"));
 }

@@ -147,6 +147,18 @@ pub fn typing(participant: ParticipantId, to: Option<ParticipantId>) -> Frame {
     })
 }
 
+/// The media engine's active speaker: ephemeral like typing (no seq, never stored).
+pub fn speaking(participant: ParticipantId) -> Frame {
+    Frame::encode(&TypingFrame {
+        kind: "signal",
+        signal: TypingSignal {
+            kind: "media.speaking",
+            participant,
+            to: None,
+        },
+    })
+}
+
 /// WebSocket close codes of the hub protocol. Codes 4400–4499 tell the client not to
 /// reconnect; 4000 and 4501 tell it to reconnect and resume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
