@@ -70,10 +70,11 @@ impl Cast {
     }
 }
 
-/// One of the cast, joined: their client and participant id.
+/// One of the cast, joined: their client, participant id and welcome.
 pub struct Joined {
     pub client: HubClient,
     pub id: String,
+    pub welcome: Value,
 }
 
 impl Joined {
@@ -82,6 +83,7 @@ impl Joined {
         Joined {
             client,
             id: participant_id(&welcome),
+            welcome,
         }
     }
 }
