@@ -6,6 +6,13 @@
 //! cargo build --release -p workbook -p loadtests
 //! target/release/hub --participants 1000 --rate 20 --seconds 30
 //! ```
+//!
+//! To keep the generator off the server's core, pin each (the server inherits the
+//! generator's CPUs unless `--server-cpus` says otherwise):
+//!
+//! ```sh
+//! taskset -c 1 target/release/hub --server-cpus 0 --participants 5000 --rate 20
+//! ```
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -39,6 +46,9 @@ struct Args {
     /// Seconds of chat.
     #[arg(long, default_value_t = 30)]
     seconds: u64,
+    /// Pin the server to these CPUs (`taskset -c` syntax), apart from the generator's.
+    #[arg(long)]
+    server_cpus: Option<String>,
 }
 
 const PASSWORD: &str = "load-test-password";
@@ -52,6 +62,9 @@ async fn main() -> anyhow::Result<()> {
         bail!("need at least 2 participants and a rate above 0");
     }
     let server = Server::start(&args.server_bin, args.postgres.as_deref()).await?;
+    if let Some(cpus) = &args.server_cpus {
+        pin(server.pid, cpus)?;
+    }
     server.cli(
         &[
             "user",
@@ -138,9 +151,30 @@ async fn main() -> anyhow::Result<()> {
         idle.rss_bytes as f64 / 1_048_576.0,
         after.rss_bytes as f64 / 1_048_576.0,
     );
+    let connected = idle.rss_bytes.saturating_sub(registered.rss_bytes) as f64;
+    let chatting = after.rss_bytes.saturating_sub(registered.rss_bytes) as f64;
+    let participants = args.participants as f64;
+    println!(
+        "memory per hub connection (RSS growth over registering / participants): {:.1} KB connected, {:.1} KB after chat",
+        connected / participants / 1000.0,
+        chatting / participants / 1000.0,
+    );
     println!("event commits inside the server (/metrics; summary quantiles over its last ~60 s):");
     for line in server.metrics("hub_event_commit").await? {
         println!("  {line}");
+    }
+    Ok(())
+}
+
+/// Moves every thread of process `pid` to `cpus`.
+fn pin(pid: u32, cpus: &str) -> anyhow::Result<()> {
+    let status = std::process::Command::new("taskset")
+        .args(["--all-tasks", "--cpu-list", "--pid", cpus, &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("running taskset")?;
+    if !status.success() {
+        bail!("taskset could not pin the server to CPUs {cpus}");
     }
     Ok(())
 }
