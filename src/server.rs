@@ -11,10 +11,12 @@ use crate::auth::tokens::{TokenKeys, load_or_create_secret};
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::note_documents::{self, DbNoteStore};
+use crate::db::session_log::DbSessionLog;
 use crate::http::listener;
 use crate::http::rate_limit::RateLimits;
-use crate::hub::Registry;
+use crate::hub::Hub;
 use crate::hub::ballot::BallotSecret;
+use crate::hub::media::NoMedia;
 use crate::state::{AppState, NoteRooms};
 use crate::telemetry::OpenCount;
 use crate::transcription::Transcription;
@@ -51,10 +53,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     rooms_config.save_text_every = Duration::from_millis(config.notes.save_text_every_ms);
     let rooms = crdt::Rooms::new(DbNoteStore::new(db.clone()), rooms_config);
     tokio::spawn(catch_up_note_texts(db.clone(), rooms.clone()));
-    let hub = Registry::new(
-        db.clone(),
+    let hub = Hub::new(
+        DbSessionLog::new(db.clone()),
+        Arc::new(NoMedia),
         BallotSecret::derive(&secret),
-        config.hub.clone(),
+        &config.hub,
     );
     Ok(AppState {
         hub,
@@ -125,6 +128,7 @@ pub async fn serve(
     api::spawn_maintenance(&state);
     let db = state.db.clone();
     let rooms = state.rooms.clone();
+    let hub = state.hub.clone();
     let connections = state.config.connections.clone();
     let app = api::router(state);
     let stopping = async move {
@@ -133,6 +137,8 @@ pub async fn serve(
         // Compacts every room and closes its sockets with 4501 (clients reconnect later),
         // while the database is still open.
         rooms.shutdown().await;
+        // Stores every session's departures and closes its sockets with 4501.
+        hub.shutdown().await;
     };
     let open = listener::serve(listener, app, &connections, stopping).await;
     if tokio::time::timeout(grace, open.shutdown()).await.is_err() {

@@ -9,13 +9,15 @@ use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::db::note_documents::DbNoteStore;
+use crate::db::session_log::DbSessionLog;
 use crate::http::rate_limit::RateLimits;
 use crate::telemetry::OpenCount;
 use crate::transcription::Transcription;
 
 /// The live note rooms, stored in the server's database.
 pub type NoteRooms = crdt::Rooms<DbNoteStore>;
-use crate::hub::Registry;
+/// The live sessions, their events stored in the server's database.
+pub type SessionHub = crate::hub::Hub<DbSessionLog>;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -30,7 +32,7 @@ pub struct AppState {
     /// Every note body goes through its room: WebSocket editors and REST writes alike.
     pub rooms: NoteRooms,
     /// The live sessions running on this node.
-    pub hub: Registry,
+    pub hub: SessionHub,
     /// WebSockets open on the notes endpoint and on the session hub (for `/metrics`).
     pub note_sockets: OpenCount,
     pub hub_sockets: OpenCount,

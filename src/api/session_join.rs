@@ -16,21 +16,24 @@ use super::sessions::{ended, load};
 use crate::auth::extract::CurrentUser;
 use crate::db::sessions::{LiveSession, SessionStatus};
 use crate::db::{self, session_participants, session_tickets};
-use crate::error::{ApiError, ApiResult, ErrorBody, Validator};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery, ApiWebSocket};
 use crate::hub::ticket::{self, TicketClaims, TicketError};
-use crate::hub::{connection, roles};
+use crate::hub::{names, roles, socket};
 use crate::state::AppState;
 
-const NAME_MAX: usize = 100;
 /// Larger than the hub's own frame cap (16 KiB), so an oversized frame gets the hub's
-/// `too_large` error frame instead of a dropped connection.
+/// `too_large` error frame; past it the socket closes with 4413.
 const MAX_WS_MESSAGE: usize = 64 * 1024;
+/// Small socket buffers: tungstenite's default 128 KiB read buffer is zero-filled per
+/// socket, most of what an idle hub connection cost; frames past it still arrive.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JoinRequest {
-    /// Shown to the others; 1 to 100 characters, one line. Default: the account name.
+    /// Shown to the others; 1 to 100 characters once control and bidi characters are
+    /// stripped, not claiming a role in brackets ("(Host)"). Default: the account name.
     pub display_name: Option<String>,
 }
 
@@ -150,7 +153,7 @@ async fn display_name(
     requested: Option<String>,
 ) -> ApiResult<String> {
     let name = match requested {
-        Some(name) => name.trim().to_owned(),
+        Some(name) => name,
         None => {
             db::users::find_by_id(&state.db, caller.id)
                 .await?
@@ -158,15 +161,7 @@ async fn display_name(
                 .name
         }
     };
-    Validator::new()
-        .length(&name, "displayName", 1, NAME_MAX)
-        .check(
-            !name.chars().any(char::is_control),
-            "displayName",
-            "must be one line without control characters",
-        )
-        .finish()?;
-    Ok(name)
+    names::clean(&name).map_err(|error| ApiError::invalid_field("displayName", error.to_string()))
 }
 
 /// The public URL when configured, else the address the client used.
@@ -215,13 +210,16 @@ pub async fn websocket(
     if !session_tickets::consume(&state.db, claims.jti, id, claims.expires_at()).await? {
         return Err(ticket_error(TicketError::Used));
     }
-    let (registry, sockets) = (state.hub.clone(), state.hub_sockets.clone());
+    let (hub, sockets) = (state.hub.clone(), state.hub_sockets.clone());
     let info = claims.participant();
     Ok(upgrade
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
         .max_message_size(MAX_WS_MESSAGE)
-        .on_upgrade(move |socket| async move {
+        .max_frame_size(MAX_WS_MESSAGE)
+        .on_upgrade(move |ws| async move {
             let _open = sockets.open();
-            connection::serve(socket, registry, id, info, query.last_seq).await;
+            socket::serve(ws, hub, id, info, query.last_seq).await;
         }))
 }
 

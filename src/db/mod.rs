@@ -18,6 +18,7 @@ pub mod recordings;
 pub mod refresh_tokens;
 pub mod search;
 pub mod session_events;
+pub mod session_log;
 pub mod session_participants;
 pub mod session_tickets;
 pub mod sessions;

@@ -1,24 +1,12 @@
-//! The hub's event log per session: appended before delivery, replayed after a restart,
-//! read for exports.
+//! The `session_events` table: each session's numbered hub events, appended before delivery,
+//! replayed after a restart, read for exports.
 
 use signaling::StoredEvent;
 use uuid::Uuid;
 
 use super::Db;
+use crate::hub::log::LogError;
 use crate::on_pool;
-
-/// A stored payload that no longer parses: the log is damaged.
-#[derive(Debug, thiserror::Error)]
-pub enum LogError {
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-    #[error("event {seq} of session {session} does not parse: {source}")]
-    Corrupt {
-        session: Uuid,
-        seq: i64,
-        source: serde_json::Error,
-    },
-}
 
 /// Most events in one INSERT statement (5 bind parameters each; SQLite allows 32,766).
 const EVENTS_PER_STATEMENT: usize = 500;
@@ -51,7 +39,8 @@ pub async fn all(db: &Db, session: Uuid) -> Result<Vec<StoredEvent>, LogError> {
     let rows: Vec<(i64, String)> = on_pool!(db, |pool| sqlx::query_as(sql)
         .bind(session)
         .fetch_all(pool)
-        .await)?;
+        .await)
+    .map_err(LogError::backend)?;
     rows.into_iter()
         .map(|(seq, payload)| {
             StoredEvent::from_json(&payload).map_err(|source| LogError::Corrupt {

@@ -7,7 +7,7 @@ use workbook::hub::ticket::{self, TicketClaims};
 
 use crate::harness::{Backend, TestApp};
 use crate::hub_client::{
-    Cast, HubClient, join, live_session, participant_id, refused_status, stored, user_id, ws_url,
+    Cast, HubClient, Stage, join, live_session, participant_id, refused_status, stored, ws_url,
 };
 
 async fn tickets_are_single_use_unexpired_and_for_one_session(backend: Backend) {
@@ -62,18 +62,9 @@ async fn chat_history_direct_messages_and_bad_frames(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let Cast {
-        host,
-        ann,
-        bob,
-        carol,
-    } = Cast::sign_up(&app).await;
-    let id = live_session(&app, &host, json!({})).await;
-    let bob_id = user_id(&join(&app, &id, &bob).await);
-
-    let (mut h, _) = HubClient::join(&app, &id, &host).await;
-    let (mut a, _) = HubClient::join(&app, &id, &ann).await;
-    let (mut b, _) = HubClient::join(&app, &id, &bob).await;
+    let stage = Stage::open(&app, json!({})).await;
+    let (id, bob_id) = (stage.id, stage.bob.id);
+    let (mut h, mut a, mut b) = (stage.host.client, stage.ann.client, stage.bob.client);
 
     a.ok(json!({"type": "chat.send", "text": "hello all"}))
         .await;
@@ -93,7 +84,7 @@ async fn chat_history_direct_messages_and_bad_frames(backend: Backend) {
     );
 
     // A late joiner gets the public history, not the direct message.
-    let (_c, welcome) = HubClient::join(&app, &id, &carol).await;
+    let (_c, welcome) = HubClient::join(&app, &id, &stage.cast.carol).await;
     let texts: Vec<&str> = welcome["snapshot"]["chat"]["messages"]
         .as_array()
         .unwrap()
@@ -125,15 +116,9 @@ async fn anonymous_polls_questions_and_hands(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let host = app.user_with_role("host@example.com", "premium").await;
-    let ann = app.user_with_role("ann@example.com", "user").await;
-    let bob = app.user_with_role("bob@example.com", "user").await;
-    let id = live_session(&app, &host, json!({})).await;
-    let (mut h, _) = HubClient::join(&app, &id, &host).await;
-    let (mut a, welcome_a) = HubClient::join(&app, &id, &ann).await;
-    let (mut b, welcome_b) = HubClient::join(&app, &id, &bob).await;
-    let ann_id = participant_id(&welcome_a);
-    let bob_id = participant_id(&welcome_b);
+    let stage = Stage::open(&app, json!({})).await;
+    let (id, ann_id, bob_id) = (stage.id, stage.ann.id, stage.bob.id);
+    let (mut h, mut a, mut b) = (stage.host.client, stage.ann.client, stage.bob.client);
 
     let poll = h
         .ok(json!({"type": "poll.create", "question": "Best editor?",
@@ -207,17 +192,17 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
+    let stage = Stage::open(&app, json!({})).await;
     let Cast {
         host,
         ann,
         bob,
         carol,
-    } = Cast::sign_up(&app).await;
+        ..
+    } = stage.cast;
     let dave = app.user_with_role("dave@example.com", "user").await;
-    let id = live_session(&app, &host, json!({})).await;
-    let (mut h, _) = HubClient::join(&app, &id, &host).await;
-    let (mut a, ann_id) = HubClient::join_with_id(&app, &id, &ann).await;
-    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
+    let (id, ann_id, bob_id) = (stage.id, stage.ann.id, stage.bob.id);
+    let (mut h, mut a, mut b) = (stage.host.client, stage.ann.client, stage.bob.client);
 
     // A live promotion: ann becomes presenter and may now create polls; it is stored.
     let refused = a

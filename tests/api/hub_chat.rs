@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp};
-use crate::hub_client::{Cast, HubClient, live_session, participant_id, stored};
+use crate::hub_client::{HubClient, Stage, live_session, participant_id, stored};
 
 /// The chat messages of a welcome's snapshot.
 fn snapshot_messages(welcome: &Value) -> Vec<Value> {
@@ -18,16 +18,9 @@ async fn reactions_are_broadcast_toggled_and_kept(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let Cast {
-        host,
-        ann,
-        bob,
-        carol,
-    } = Cast::sign_up(&app).await;
-    let id = live_session(&app, &host, json!({})).await;
-    let (mut h, _) = HubClient::join(&app, &id, &host).await;
-    let (mut a, _) = HubClient::join(&app, &id, &ann).await;
-    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
+    let stage = Stage::open(&app, json!({})).await;
+    let (id, bob_id, carol) = (stage.id, stage.bob.id, stage.cast.carol);
+    let (mut h, mut a, mut b) = (stage.host.client, stage.ann.client, stage.bob.client);
 
     let message = a
         .ok(json!({"type": "chat.send", "text": "react to me"}))
@@ -84,16 +77,9 @@ async fn authors_edit_and_delete_their_own_messages(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let Cast {
-        host,
-        ann,
-        bob,
-        carol,
-    } = Cast::sign_up(&app).await;
-    let id = live_session(&app, &host, json!({})).await;
-    let (mut h, _) = HubClient::join(&app, &id, &host).await;
-    let (mut a, ann_id) = HubClient::join_with_id(&app, &id, &ann).await;
-    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
+    let stage = Stage::open(&app, json!({})).await;
+    let (id, ann_id, bob_id, carol) = (stage.id, stage.ann.id, stage.bob.id, stage.cast.carol);
+    let (mut h, mut a, mut b) = (stage.host.client, stage.ann.client, stage.bob.client);
 
     let first = a
         .ok(json!({"type": "chat.send", "text": "teh first"}))
@@ -300,16 +286,9 @@ async fn a_chat_lock_silences_everyone_but_moderators(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let Cast {
-        host,
-        ann,
-        bob,
-        carol,
-    } = Cast::sign_up(&app).await;
-    let id = live_session(&app, &host, json!({})).await;
-    let (mut h, host_id) = HubClient::join_with_id(&app, &id, &host).await;
-    let (mut a, _) = HubClient::join(&app, &id, &ann).await;
-    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
+    let stage = Stage::open(&app, json!({})).await;
+    let (id, host_id, bob_id, carol) = (stage.id, stage.host.id, stage.bob.id, stage.cast.carol);
+    let (mut h, mut a, mut b) = (stage.host.client, stage.ann.client, stage.bob.client);
     let before = a.ok(json!({"type": "chat.send", "text": "before"})).await["message"].clone();
 
     let refused = a

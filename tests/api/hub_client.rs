@@ -51,7 +51,6 @@ pub async fn unthrottled(backend: Backend) -> Option<TestApp> {
     .await
 }
 
-/// Schedules and starts a session hosted by `host`; returns its id.
 /// The usual people of a hub test: a premium host and the plain users ann, bob and carol.
 pub struct Cast {
     pub host: String,
@@ -71,6 +70,53 @@ impl Cast {
     }
 }
 
+/// One of the cast, joined: their client, participant id and welcome.
+pub struct Joined {
+    pub client: HubClient,
+    pub id: String,
+    pub welcome: Value,
+}
+
+impl Joined {
+    pub async fn new(app: &TestApp, session: &str, token: &str) -> Joined {
+        let (client, welcome) = HubClient::join(app, session, token).await;
+        Joined {
+            client,
+            id: participant_id(&welcome),
+            welcome,
+        }
+    }
+}
+
+/// The usual start of a hub test: the cast signed up, a live session with `settings` that
+/// the host runs, and the host, ann and bob joined in that order (carol stays out, for a
+/// late join).
+pub struct Stage {
+    pub cast: Cast,
+    pub id: String,
+    pub host: Joined,
+    pub ann: Joined,
+    pub bob: Joined,
+}
+
+impl Stage {
+    pub async fn open(app: &TestApp, settings: Value) -> Stage {
+        let cast = Cast::sign_up(app).await;
+        let id = live_session(app, &cast.host, settings).await;
+        let host = Joined::new(app, &id, &cast.host).await;
+        let ann = Joined::new(app, &id, &cast.ann).await;
+        let bob = Joined::new(app, &id, &cast.bob).await;
+        Stage {
+            cast,
+            id,
+            host,
+            ann,
+            bob,
+        }
+    }
+}
+
+/// Schedules and starts a session hosted by `host`; returns its id.
 pub async fn live_session(app: &TestApp, host: &str, settings: Value) -> String {
     let (status, session) = app
         .post(

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp};
-use crate::hub_client::{Cast, HubClient, join, live_session, participant_id, stored};
+use crate::hub_client::{Cast, HubClient, Stage, join, live_session, participant_id, stored};
 
 /// Whether `frames` hold an event of this kind.
 fn has_event(frames: &[Value], kind: &str) -> bool {
@@ -76,16 +76,9 @@ async fn recording_state_comes_with_a_consent_notice_for_everyone(backend: Backe
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
-    let Cast {
-        host,
-        ann,
-        bob,
-        carol,
-    } = Cast::sign_up(&app).await;
-    let id = live_session(&app, &host, json!({})).await;
-    let (mut h, host_id) = HubClient::join_with_id(&app, &id, &host).await;
-    let (mut a, _) = HubClient::join(&app, &id, &ann).await;
-    let (mut b, bob_id) = HubClient::join_with_id(&app, &id, &bob).await;
+    let stage = Stage::open(&app, json!({})).await;
+    let (id, host_id, bob_id, carol) = (stage.id, stage.host.id, stage.bob.id, stage.cast.carol);
+    let (mut h, mut a, mut b) = (stage.host.client, stage.ann.client, stage.bob.client);
 
     let refused = a.request(json!({"type": "recording.start"})).await;
     assert_eq!(refused["code"], "forbidden", "{refused}");

@@ -16,6 +16,7 @@ mod hub;
 mod hub_capabilities;
 mod hub_chat;
 mod hub_crash;
+mod hub_hardening;
 mod hub_moderation;
 mod login_lifetime;
 mod modules;

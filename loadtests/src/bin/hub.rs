@@ -6,6 +6,13 @@
 //! cargo build --release -p workbook -p loadtests
 //! target/release/hub --participants 1000 --rate 20 --seconds 30
 //! ```
+//!
+//! To keep the generator off the server's core, pin each (the server inherits the
+//! generator's CPUs unless `--server-cpus` says otherwise):
+//!
+//! ```sh
+//! taskset -c 1 target/release/hub --server-cpus 0 --participants 5000 --rate 20
+//! ```
 
 use std::time::{Duration, Instant};
 
@@ -129,6 +136,14 @@ async fn main() -> anyhow::Result<()> {
         registered.rss_bytes as f64 / 1_048_576.0,
         idle.rss_bytes as f64 / 1_048_576.0,
         after.rss_bytes as f64 / 1_048_576.0,
+    );
+    let connected = idle.rss_bytes.saturating_sub(registered.rss_bytes) as f64;
+    let chatting = after.rss_bytes.saturating_sub(registered.rss_bytes) as f64;
+    let participants = args.participants as f64;
+    println!(
+        "memory per hub connection (RSS growth over registering / participants): {:.1} KB connected, {:.1} KB after chat",
+        connected / participants / 1000.0,
+        chatting / participants / 1000.0,
     );
     println!("event commits inside the server (/metrics; summary quantiles over its last ~60 s):");
     for line in server.metrics("hub_event_commit").await? {

@@ -147,8 +147,20 @@ pub fn typing(participant: ParticipantId, to: Option<ParticipantId>) -> Frame {
     })
 }
 
-/// WebSocket close codes the hub asks the server to use. Codes 4400–4499 tell the
-/// client not to reconnect; 4000 tells it to reconnect and resume.
+/// The media engine's active speaker: ephemeral like typing (no seq, never stored).
+pub fn speaking(participant: ParticipantId) -> Frame {
+    Frame::encode(&TypingFrame {
+        kind: "signal",
+        signal: TypingSignal {
+            kind: "media.speaking",
+            participant,
+            to: None,
+        },
+    })
+}
+
+/// WebSocket close codes of the hub protocol. Codes 4400–4499 tell the client not to
+/// reconnect; 4000 and 4501 tell it to reconnect and resume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseCode {
     /// The client fell behind (its outgoing queue filled): reconnect with `last_seq`.
@@ -163,6 +175,12 @@ pub enum CloseCode {
     Replaced,
     /// The session has ended.
     Ended,
+    /// A frame larger than the socket accepts (64 KiB): it was not read, so it gets no
+    /// `error` frame. Set by the server's socket edge, never by the session.
+    TooLarge,
+    /// The server is stopping: reconnect with `last_seq` after a moment. Set by the
+    /// server's hub, never by the session.
+    Restarting,
 }
 
 impl CloseCode {
@@ -174,6 +192,8 @@ impl CloseCode {
             CloseCode::Denied => 4406,
             CloseCode::Replaced => 4409,
             CloseCode::Ended => 4410,
+            CloseCode::TooLarge => 4413,
+            CloseCode::Restarting => 4501,
         }
     }
 
@@ -185,6 +205,8 @@ impl CloseCode {
             CloseCode::Denied => "denied",
             CloseCode::Replaced => "replaced",
             CloseCode::Ended => "ended",
+            CloseCode::TooLarge => "too_large",
+            CloseCode::Restarting => "restarting",
         }
     }
 }

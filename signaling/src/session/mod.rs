@@ -23,9 +23,11 @@ use crate::snapshot::{Snapshot, snapshot_for};
 use crate::state::State;
 use crate::view::event_view;
 use chrono::{DateTime, Utc};
+pub use media::publish_capability;
 use pacing::Pacing;
 use std::collections::{HashMap, VecDeque};
 
+mod media;
 mod pacing;
 mod typing;
 mod welcome;
