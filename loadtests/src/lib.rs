@@ -4,6 +4,7 @@
 //! Every generator sends traffic to 127.0.0.1 only, is bounded in requests and time, and
 //! stops by itself.
 
+pub mod api;
 pub mod reference;
 pub mod server;
 pub mod stats;

@@ -14,13 +14,10 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use loadtests::api::{self, PASSWORD, Socket};
 use loadtests::{Latencies, ProcessUsage, Server};
-use serde_json::{Value, json};
-use tokio::net::TcpStream;
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 #[derive(Parser)]
 struct Args {
@@ -40,10 +37,6 @@ struct Args {
     #[arg(long, default_value_t = 30)]
     seconds: u64,
 }
-
-const PASSWORD: &str = "load-test-password";
-/// Concurrent registrations / joins while setting up.
-const SETUP_CONCURRENCY: usize = 16;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -68,12 +61,12 @@ async fn main() -> anyhow::Result<()> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
-    let host = login(&http, &server.base, "host@load.test").await?;
-    let session = start_session(&http, &server.base, &host).await?;
+    let host = api::login(&http, &server.base, "host@load.test").await?;
+    let session = api::start_session(&http, &server.base, &host).await?;
 
     let setup = Instant::now();
     let mut tokens = vec![host];
-    tokens.extend(register(&http, &server.base, args.participants - 1).await?);
+    tokens.extend(api::register(&http, &server.base, "p", args.participants - 1).await?);
     println!(
         "registered {} accounts in {:.1} s",
         tokens.len(),
@@ -82,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
     // Password hashing leaves allocator arenas behind: measure the hub against this.
     let registered = ProcessUsage::read(server.pid).context("reading server usage")?;
     let joined = Instant::now();
-    let sockets = connect_all(&http, &server.base, &session, tokens).await?;
+    let sockets = api::join_all(&http, &server.base, &session, tokens).await?;
     println!(
         "connected {} participants in {:.1} s",
         sockets.len(),
@@ -143,99 +136,6 @@ async fn main() -> anyhow::Result<()> {
         println!("  {line}");
     }
     Ok(())
-}
-
-async fn login(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
-    let body = json!({"email": email, "password": PASSWORD});
-    let response: Value = http
-        .post(format!("{base}/api/workbook/auth/login"))
-        .json(&body)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    token(&response)
-}
-
-fn token(response: &Value) -> anyhow::Result<String> {
-    Ok(response["token"].as_str().context("no token")?.to_owned())
-}
-
-async fn start_session(http: &reqwest::Client, base: &str, host: &str) -> anyhow::Result<String> {
-    let body = json!({"title": "Load", "scheduledStart": "2030-01-01T10:00:00Z"});
-    let session: Value = http
-        .post(format!("{base}/api/workbook/sessions"))
-        .bearer_auth(host)
-        .json(&body)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let id = session["id"].as_str().context("no session id")?.to_owned();
-    http.post(format!("{base}/api/workbook/sessions/{id}/start"))
-        .bearer_auth(host)
-        .send()
-        .await?
-        .error_for_status()?;
-    Ok(id)
-}
-
-async fn register(http: &reqwest::Client, base: &str, count: usize) -> anyhow::Result<Vec<String>> {
-    futures_util::stream::iter(0..count)
-        .map(|n| async move {
-            let body = json!({"email": format!("p{n}@load.test"), "name": format!("P{n}"), "password": PASSWORD});
-            let response: Value = http
-                .post(format!("{base}/api/workbook/auth/register"))
-                .json(&body)
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            token(&response)
-        })
-        .buffered(SETUP_CONCURRENCY)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect()
-}
-
-/// Joins every account and waits for each welcome.
-async fn connect_all(
-    http: &reqwest::Client,
-    base: &str,
-    session: &str,
-    tokens: Vec<String>,
-) -> anyhow::Result<Vec<Socket>> {
-    futures_util::stream::iter(tokens)
-        .map(|token| async move {
-            let joined: Value = http
-                .post(format!("{base}/api/workbook/sessions/{session}/join"))
-                .bearer_auth(&token)
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            let url = format!(
-                "{}?ticket={}",
-                joined["hubUrl"].as_str().context("hubUrl")?,
-                joined["ticket"].as_str().context("ticket")?
-            );
-            let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
-            match socket.next().await {
-                Some(Ok(Message::Text(text))) if text.contains(r#""type":"welcome""#) => Ok(socket),
-                other => bail!("expected a welcome, got {other:?}"),
-            }
-        })
-        .buffered(SETUP_CONCURRENCY)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect()
 }
 
 /// Sends `total` chat messages at `rate`/s, round-robin over the participants; each

@@ -1,0 +1,130 @@
+//! REST calls the generators share: accounts, tokens, and joining a live session's hub.
+
+use anyhow::{Context, bail};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A hub WebSocket.
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The password of every account a generator makes.
+pub const PASSWORD: &str = "load-test-password";
+
+/// Concurrent registrations / joins while setting up.
+const SETUP_CONCURRENCY: usize = 16;
+
+/// Logs `email` in; returns its access token.
+pub async fn login(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
+    let body = json!({"email": email, "password": PASSWORD});
+    let response: Value = http
+        .post(format!("{base}/api/workbook/auth/login"))
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    token(&response)
+}
+
+fn token(response: &Value) -> anyhow::Result<String> {
+    Ok(response["token"].as_str().context("no token")?.to_owned())
+}
+
+/// Registers `{prefix}{n}@load.test` for n in 0..count; returns their access tokens in order.
+pub async fn register(
+    http: &reqwest::Client,
+    base: &str,
+    prefix: &str,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
+    futures_util::stream::iter(0..count)
+        .map(|n| async move {
+            let body = json!({"email": format!("{prefix}{n}@load.test"), "name": format!("P{n}"), "password": PASSWORD});
+            let response: Value = http
+                .post(format!("{base}/api/workbook/auth/register"))
+                .json(&body)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            token(&response)
+        })
+        .buffered(SETUP_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// Schedules and starts a session hosted by `host`; returns its id.
+pub async fn start_session(
+    http: &reqwest::Client,
+    base: &str,
+    host: &str,
+) -> anyhow::Result<String> {
+    let body = json!({"title": "Load", "scheduledStart": "2030-01-01T10:00:00Z"});
+    let session: Value = http
+        .post(format!("{base}/api/workbook/sessions"))
+        .bearer_auth(host)
+        .json(&body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = session["id"].as_str().context("no session id")?.to_owned();
+    http.post(format!("{base}/api/workbook/sessions/{id}/start"))
+        .bearer_auth(host)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(id)
+}
+
+/// Gets a join ticket, opens the hub socket and waits for the welcome.
+pub async fn join(
+    http: &reqwest::Client,
+    base: &str,
+    session: &str,
+    token: &str,
+) -> anyhow::Result<Socket> {
+    let joined: Value = http
+        .post(format!("{base}/api/workbook/sessions/{session}/join"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let url = format!(
+        "{}?ticket={}",
+        joined["hubUrl"].as_str().context("hubUrl")?,
+        joined["ticket"].as_str().context("ticket")?
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
+    match socket.next().await {
+        Some(Ok(Message::Text(text))) if text.contains(r#""type":"welcome""#) => Ok(socket),
+        other => bail!("expected a welcome, got {other:?}"),
+    }
+}
+
+/// Joins every token's account, [`SETUP_CONCURRENCY`] at a time.
+pub async fn join_all(
+    http: &reqwest::Client,
+    base: &str,
+    session: &str,
+    tokens: Vec<String>,
+) -> anyhow::Result<Vec<Socket>> {
+    futures_util::stream::iter(tokens)
+        .map(|token| async move { join(http, base, session, &token).await })
+        .buffered(SETUP_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
