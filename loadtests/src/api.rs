@@ -7,6 +7,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::Server;
+
 /// A hub WebSocket.
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -16,21 +18,33 @@ pub const PASSWORD: &str = "load-test-password";
 /// Concurrent registrations / joins while setting up.
 const SETUP_CONCURRENCY: usize = 16;
 
+/// Creates `host@load.test` with the premium role (hosting needs it) through the CLI, and
+/// logs it in; returns its access token.
+pub async fn premium_host(server: &Server, http: &reqwest::Client) -> anyhow::Result<String> {
+    let email = "host@load.test";
+    let args = [
+        "user", "create", "--email", email, "--name", "Host", "--role", "premium",
+    ];
+    server.cli(&args, &format!("{PASSWORD}\n"))?;
+    login(http, &server.base, email).await
+}
+
 /// Logs `email` in; returns its access token.
 pub async fn login(http: &reqwest::Client, base: &str, email: &str) -> anyhow::Result<String> {
     let body = json!({"email": email, "password": PASSWORD});
+    sign_in(http, &format!("{base}/api/workbook/auth/login"), &body).await
+}
+
+/// Posts credentials to `url` and returns the access token of the answer.
+async fn sign_in(http: &reqwest::Client, url: &str, body: &Value) -> anyhow::Result<String> {
     let response: Value = http
-        .post(format!("{base}/api/workbook/auth/login"))
-        .json(&body)
+        .post(url)
+        .json(body)
         .send()
         .await?
         .error_for_status()?
         .json()
         .await?;
-    token(&response)
-}
-
-fn token(response: &Value) -> anyhow::Result<String> {
     Ok(response["token"].as_str().context("no token")?.to_owned())
 }
 
@@ -44,15 +58,7 @@ pub async fn register(
     futures_util::stream::iter(0..count)
         .map(|n| async move {
             let body = json!({"email": format!("{prefix}{n}@load.test"), "name": format!("P{n}"), "password": PASSWORD});
-            let response: Value = http
-                .post(format!("{base}/api/workbook/auth/register"))
-                .json(&body)
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            token(&response)
+            sign_in(http, &format!("{base}/api/workbook/auth/register"), &body).await
         })
         .buffered(SETUP_CONCURRENCY)
         .collect::<Vec<_>>()

@@ -14,7 +14,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use loadtests::api::{self, PASSWORD, Socket};
+use loadtests::api::{self, Socket};
 use loadtests::{Latencies, ProcessUsage, Server};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -45,23 +45,10 @@ async fn main() -> anyhow::Result<()> {
         bail!("need at least 2 participants and a rate above 0");
     }
     let server = Server::start(&args.server_bin, args.postgres.as_deref()).await?;
-    server.cli(
-        &[
-            "user",
-            "create",
-            "--email",
-            "host@load.test",
-            "--name",
-            "Host",
-            "--role",
-            "premium",
-        ],
-        &format!("{PASSWORD}\n"),
-    )?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
-    let host = api::login(&http, &server.base, "host@load.test").await?;
+    let host = api::premium_host(&server, &http).await?;
     let session = api::start_session(&http, &server.base, &host).await?;
 
     let setup = Instant::now();

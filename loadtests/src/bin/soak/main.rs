@@ -129,26 +129,13 @@ async fn main() -> anyhow::Result<()> {
     let speech = std::fs::read(&args.speech)
         .with_context(|| format!("reading {}", args.speech.display()))?;
     let server = Server::start(&args.server_bin, args.postgres.as_deref()).await?;
-    server.cli(
-        &[
-            "user",
-            "create",
-            "--email",
-            "host@load.test",
-            "--name",
-            "Host",
-            "--role",
-            "premium",
-        ],
-        &format!("{}\n", api::PASSWORD),
-    )?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
     // The host, one account per room, per REST client and for uploads; at least everyone
     // in the session.
     let accounts = args.participants.max(args.rooms + args.rest_clients + 2);
-    let mut tokens = vec![api::login(&http, &server.base, "host@load.test").await?];
+    let mut tokens = vec![api::premium_host(&server, &http).await?];
     tokens.extend(api::register(&http, &server.base, "user", accounts - 1).await?);
     let load = Arc::new(Load {
         base: server.base.clone(),
