@@ -12,7 +12,7 @@ use crdt::{Access, CloseCode, ConnId, Limits, Output, Room};
 use libfuzzer_sys::fuzz_target;
 use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, ReadTxn, Text, Transact};
+use yrs::{ClientID, Doc, ReadTxn, Text, Transact};
 
 #[derive(Arbitrary, Debug)]
 enum Input {
@@ -97,7 +97,7 @@ fn awareness_frame(client: u8, clock: u32, state: Option<&str>) -> Vec<u8> {
         clients: Default::default(),
     };
     update.clients.insert(
-        u64::from(client),
+        ClientID::new(u64::from(client)),
         yrs::sync::awareness::AwarenessUpdateEntry {
             clock,
             json: json.unwrap_or_else(|| "null".to_owned()).into(),
