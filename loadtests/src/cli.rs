@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::Server;
 
 /// Flattened into each generator's arguments (`#[command(flatten)]`).
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct ServerArgs {
     /// The server binary to measure.
     #[arg(long, default_value = "target/release/workbook")]

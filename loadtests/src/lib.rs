@@ -8,6 +8,7 @@ pub mod account;
 pub mod cli;
 pub mod reference;
 pub mod server;
+pub mod session;
 pub mod stats;
 pub mod words;
 pub mod yclient;

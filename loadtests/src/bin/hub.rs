@@ -20,14 +20,11 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use loadtests::account::{self, PASSWORD};
+use loadtests::account;
+use loadtests::session::{self, SETUP_CONCURRENCY, Socket};
 use loadtests::{Latencies, ProcessUsage, ServerArgs};
-use serde_json::{Value, json};
-use tokio::net::TcpStream;
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 #[derive(Parser)]
 struct Args {
@@ -44,9 +41,6 @@ struct Args {
     seconds: u64,
 }
 
-/// Concurrent registrations / joins while setting up.
-const SETUP_CONCURRENCY: usize = 16;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -54,24 +48,11 @@ async fn main() -> anyhow::Result<()> {
         bail!("need at least 2 participants and a rate above 0");
     }
     let server = args.server.start().await?;
-    server.cli(
-        &[
-            "user",
-            "create",
-            "--email",
-            "host@load.test",
-            "--name",
-            "Host",
-            "--role",
-            "premium",
-        ],
-        &format!("{PASSWORD}\n"),
-    )?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
-    let host = account::login(&http, &server.base, "host@load.test").await?;
-    let session = start_session(&http, &server.base, &host).await?;
+    let host = session::premium_host(&server, &http).await?;
+    let session_id = session::start(&http, &server.base, &host).await?;
 
     let setup = Instant::now();
     let mut tokens = vec![host];
@@ -85,7 +66,7 @@ async fn main() -> anyhow::Result<()> {
     // Password hashing leaves allocator arenas behind: measure the hub against this.
     let registered = ProcessUsage::read(server.pid).context("reading server usage")?;
     let joined = Instant::now();
-    let sockets = connect_all(&http, &server.base, &session, tokens).await?;
+    let sockets = session::join_all(&http, &server.base, &session_id, tokens).await?;
     println!(
         "connected {} participants in {:.1} s",
         sockets.len(),
@@ -150,61 +131,6 @@ async fn main() -> anyhow::Result<()> {
         println!("  {line}");
     }
     Ok(())
-}
-
-async fn start_session(http: &reqwest::Client, base: &str, host: &str) -> anyhow::Result<String> {
-    let body = json!({"title": "Load", "scheduledStart": "2030-01-01T10:00:00Z"});
-    let session: Value = http
-        .post(format!("{base}/api/workbook/sessions"))
-        .bearer_auth(host)
-        .json(&body)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let id = session["id"].as_str().context("no session id")?.to_owned();
-    http.post(format!("{base}/api/workbook/sessions/{id}/start"))
-        .bearer_auth(host)
-        .send()
-        .await?
-        .error_for_status()?;
-    Ok(id)
-}
-
-/// Joins every account and waits for each welcome.
-async fn connect_all(
-    http: &reqwest::Client,
-    base: &str,
-    session: &str,
-    tokens: Vec<String>,
-) -> anyhow::Result<Vec<Socket>> {
-    futures_util::stream::iter(tokens)
-        .map(|token| async move {
-            let joined: Value = http
-                .post(format!("{base}/api/workbook/sessions/{session}/join"))
-                .bearer_auth(&token)
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            let url = format!(
-                "{}?ticket={}",
-                joined["hubUrl"].as_str().context("hubUrl")?,
-                joined["ticket"].as_str().context("ticket")?
-            );
-            let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
-            match socket.next().await {
-                Some(Ok(Message::Text(text))) if text.contains(r#""type":"welcome""#) => Ok(socket),
-                other => bail!("expected a welcome, got {other:?}"),
-            }
-        })
-        .buffered(SETUP_CONCURRENCY)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect()
 }
 
 /// Sends `total` chat messages at `rate`/s, round-robin over the participants; each

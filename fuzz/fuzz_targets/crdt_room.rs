@@ -1,0 +1,218 @@
+//! A note room driven by a sequence of inputs from several connections, readers and writers:
+//! well-formed edits (made by real Yjs client documents), awareness with chosen client ids,
+//! raw frames, REST replacements, access changes, leaves and ticks, with time passing.
+//! After every input the room must not panic; at the end, the updates it asked to persist
+//! must rebuild exactly its text (nothing acknowledged is lost, nothing unstored is shown).
+#![no_main]
+
+use std::time::{Duration, Instant};
+
+use arbitrary::Arbitrary;
+use crdt::{Access, CloseCode, ConnId, Limits, Output, Room};
+use libfuzzer_sys::fuzz_target;
+use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
+use yrs::updates::encoder::Encode;
+use yrs::{ClientID, Doc, ReadTxn, Text, Transact};
+
+#[derive(Arbitrary, Debug)]
+enum Input {
+    Connect {
+        user: u8,
+        write: bool,
+    },
+    Edit {
+        conn: u8,
+        at: u16,
+        delete: u8,
+        insert: String,
+    },
+    SyncStep1 {
+        conn: u8,
+    },
+    Awareness {
+        conn: u8,
+        client: u8,
+        clock: u32,
+        state: Option<String>,
+    },
+    Raw {
+        conn: u8,
+        frame: Vec<u8>,
+    },
+    Replace {
+        text: String,
+    },
+    SetAccess {
+        user: u8,
+        access: Option<bool>,
+    },
+    Leave {
+        conn: u8,
+    },
+    Close {
+        conn: u8,
+    },
+    Tick,
+    Wait {
+        millis: u16,
+    },
+}
+
+/// A client: a Yjs document of its own, synced from what the room sends it.
+struct Client {
+    conn: ConnId,
+    doc: Doc,
+}
+
+impl Client {
+    fn edit(&self, at: u16, delete: u8, insert: &str) -> Vec<u8> {
+        let text = self.doc.get_or_insert_text(crdt::CONTENT_TEXT);
+        let before = self.doc.transact().state_vector();
+        {
+            let mut txn = self.doc.transact_mut();
+            let len = text.len(&txn);
+            let at = u32::from(at) % (len + 1);
+            let delete = u32::from(delete).min(len - at);
+            if delete > 0 {
+                text.remove_range(&mut txn, at, delete);
+            }
+            if !insert.is_empty() {
+                text.insert(&mut txn, at, insert);
+            }
+        }
+        let update = self.doc.transact().encode_state_as_update_v1(&before);
+        Message::Sync(SyncMessage::Update(update)).encode_v1()
+    }
+
+    fn sync_step1(&self) -> Vec<u8> {
+        let sv = self.doc.transact().state_vector();
+        Message::Sync(SyncMessage::SyncStep1(sv)).encode_v1()
+    }
+}
+
+/// An awareness message for `client` as the npm provider sends it.
+fn awareness_frame(client: u8, clock: u32, state: Option<&str>) -> Vec<u8> {
+    let json = state.map(|s| serde_json::json!({ "user": { "name": s } }).to_string());
+    let mut update = AwarenessUpdate {
+        clients: Default::default(),
+    };
+    update.clients.insert(
+        ClientID::new(u64::from(client)),
+        yrs::sync::awareness::AwarenessUpdateEntry {
+            clock,
+            json: json.unwrap_or_else(|| "null".to_owned()).into(),
+        },
+    );
+    Message::Awareness(update).encode_v1()
+}
+
+fuzz_target!(|inputs: Vec<Input>| {
+    let limits = Limits::default();
+    let mut now = Instant::now();
+    let mut room = Room::new(limits.clone(), now);
+    let mut clients: Vec<Client> = Vec::new();
+    let mut persisted: Vec<bytes::Bytes> = Vec::new();
+    for input in inputs.into_iter().take(200) {
+        let pick = |i: u8| (!clients.is_empty()).then(|| usize::from(i) % clients.len());
+        let outputs = match input {
+            Input::Connect { user, write } => {
+                let access = if write { Access::Write } else { Access::Read };
+                let (conn, out) = room.connect(format!("user-{}", user % 4).into(), access, now);
+                clients.push(Client {
+                    conn,
+                    doc: Doc::new(),
+                });
+                out
+            }
+            Input::Edit {
+                conn,
+                at,
+                delete,
+                insert,
+            } => match pick(conn) {
+                Some(i) => {
+                    let frame = clients[i].edit(at, delete, &insert);
+                    room.receive(clients[i].conn, &frame, now)
+                }
+                None => continue,
+            },
+            Input::SyncStep1 { conn } => match pick(conn) {
+                Some(i) => room.receive(clients[i].conn, &clients[i].sync_step1(), now),
+                None => continue,
+            },
+            Input::Awareness {
+                conn,
+                client,
+                clock,
+                state,
+            } => match pick(conn) {
+                Some(i) => {
+                    let frame = awareness_frame(client, clock, state.as_deref());
+                    room.receive(clients[i].conn, &frame, now)
+                }
+                None => continue,
+            },
+            Input::Raw { conn, frame } => match pick(conn) {
+                Some(i) => room.receive(clients[i].conn, &frame, now),
+                None => continue,
+            },
+            Input::Replace { text } => room.replace_text(&text).unwrap_or_default(),
+            Input::SetAccess { user, access } => {
+                let access = access.map(|w| if w { Access::Write } else { Access::Read });
+                room.set_access(&format!("user-{}", user % 4).into(), access, now)
+            }
+            Input::Leave { conn } => match pick(conn) {
+                Some(i) => room.disconnect(clients[i].conn, now),
+                None => continue,
+            },
+            Input::Close { conn } => match pick(conn) {
+                Some(i) => room.close_connection(clients[i].conn, CloseCode::BadMessage, now),
+                None => continue,
+            },
+            Input::Tick => room.tick(now),
+            Input::Wait { millis } => {
+                now += Duration::from_millis(u64::from(millis) * 10);
+                continue;
+            }
+        };
+        deliver(&outputs, &clients, &mut persisted);
+    }
+    let reloaded = Room::load(None, persisted.iter().map(|u| u.as_ref()), limits, now)
+        .expect("what the room persisted reloads");
+    assert_eq!(
+        reloaded.text(),
+        room.text(),
+        "persisted updates rebuild the text"
+    );
+});
+
+/// Applies what the room sent to each client's document (sync step 2 and updates), so later
+/// edits build on what the client really saw; collects the persisted updates.
+fn deliver(outputs: &[Output], clients: &[Client], persisted: &mut Vec<bytes::Bytes>) {
+    for output in outputs {
+        let (to, frame): (Vec<ConnId>, &bytes::Bytes) = match output {
+            Output::Persist(update) => {
+                persisted.push(update.clone());
+                continue;
+            }
+            Output::Send { to, frame } => (vec![*to], frame),
+            Output::Broadcast { to, frame } => (to.clone(), frame),
+            Output::Close { .. } => continue,
+        };
+        for client in clients.iter().filter(|c| to.contains(&c.conn)) {
+            apply_frame(&client.doc, frame);
+        }
+    }
+}
+
+fn apply_frame(doc: &Doc, frame: &[u8]) {
+    use yrs::updates::decoder::Decode;
+    let update = match Message::decode_v1(frame) {
+        Ok(Message::Sync(SyncMessage::SyncStep2(u) | SyncMessage::Update(u))) => u,
+        _ => return,
+    };
+    let update = yrs::Update::decode_v1(&update).expect("the room sends valid updates");
+    doc.transact_mut()
+        .apply_update(update)
+        .expect("the room's updates apply");
+}
