@@ -17,10 +17,10 @@ use crdt::{Access, CloseCode, NoteId, UserId};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::note_rooms;
 use super::note_socket;
 use crate::db;
 use crate::error::ErrorBody;
+use crate::services::note_rooms;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
