@@ -134,7 +134,7 @@ fn read_password() -> anyhow::Result<String> {
 
 /// Prints `[start → end] text` per segment, with a progress bar when stderr is a terminal.
 async fn transcribe_file(config: Config, file: PathBuf) -> anyhow::Result<()> {
-    let engine_config = config.transcription.engine_config();
+    let engine_config = config.transcription.engine;
     let segments = tokio::task::spawn_blocking(move || {
         let engine = transcribe::build_engine(&engine_config)?;
         let bar = indicatif::ProgressBar::new(1000).with_style(

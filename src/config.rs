@@ -148,40 +148,16 @@ pub struct ClusterConfig {
     pub redis_url: String,
 }
 
+/// The `[transcription]` section. Its engine keys (`engine`, `model_path`, `threads`,
+/// `language`, `base_url`, `api_key`, `model`, `timeout_secs`) are read by the `transcribe`
+/// crate's own type; the keys of the engine not chosen are ignored. Serde cannot refuse
+/// unknown keys beside a flattened field, so this section alone does not.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TranscriptionConfig {
-    pub engine: String,
-    pub model_path: PathBuf,
-    pub threads: usize,
-    pub language: String,
-    pub base_url: String,
-    pub api_key: String,
-    pub model: String,
-    pub timeout_secs: u64,
+    #[serde(flatten)]
+    pub engine: transcribe::EngineConfig,
     pub workers: usize,
     pub max_upload_bytes: u64,
-}
-
-impl TranscriptionConfig {
-    /// The engine settings in the form the `transcribe` crate takes.
-    pub fn engine_config(&self) -> transcribe::EngineConfig {
-        let language = Some(self.language.clone()).filter(|l| !l.is_empty());
-        if self.engine == "openai" {
-            transcribe::EngineConfig::OpenAi(transcribe::OpenAiConfig {
-                base_url: self.base_url.clone(),
-                api_key: Some(self.api_key.clone()).filter(|k| !k.is_empty()),
-                model: self.model.clone(),
-                language,
-                timeout_secs: self.timeout_secs,
-            })
-        } else {
-            let mut whisper = transcribe::WhisperConfig::new(self.model_path.clone());
-            whisper.threads = self.threads;
-            whisper.language = language;
-            transcribe::EngineConfig::Whisper(whisper)
-        }
-    }
 }
 
 /// The live-session hub's queues.
@@ -314,21 +290,20 @@ impl Config {
                 return invalid(key, "must be at least 1");
             }
         }
-        let transcription = &self.transcription;
-        if !matches!(transcription.engine.as_str(), "whisper" | "openai") {
-            return invalid("transcription.engine", "must be whisper or openai");
+        match &self.transcription.engine {
+            transcribe::EngineConfig::OpenAi(openai) if !openai.base_url.starts_with("http") => {
+                return invalid(
+                    "transcription.base_url",
+                    "must be an http(s) URL for engine openai",
+                );
+            }
+            transcribe::EngineConfig::Whisper(whisper) if whisper.threads == 0 => {
+                return invalid("transcription.threads", "must be at least 1");
+            }
+            _ => {}
         }
-        if transcription.engine == "openai" && !transcription.base_url.starts_with("http") {
-            return invalid(
-                "transcription.base_url",
-                "must be an http(s) URL for engine openai",
-            );
-        }
-        if transcription.threads == 0 || transcription.workers == 0 {
-            return invalid(
-                "transcription.workers",
-                "threads and workers must be at least 1",
-            );
+        if self.transcription.workers == 0 {
+            return invalid("transcription.workers", "must be at least 1");
         }
         if self.hub.outgoing_queue == 0 || self.hub.room_queue == 0 {
             return invalid("hub", "outgoing_queue and room_queue must be at least 1");
@@ -478,6 +453,39 @@ mod tests {
         assert!(err.contains("notes.save_text_every_ms"), "{err}");
         let err = with("storage.max_connections", 1).unwrap_err().to_string();
         assert!(err.contains("storage.max_connections"), "{err}");
+        let err = with("transcription.threads", 0).unwrap_err().to_string();
+        assert!(err.contains("transcription.threads"), "{err}");
+        let err = with("transcription.engine", "vosk")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("vosk"), "{err}");
+    }
+
+    #[test]
+    fn transcription_keys_read_as_before() {
+        let config = with("transcription.language", "").unwrap();
+        let transcribe::EngineConfig::Whisper(whisper) = &config.transcription.engine else {
+            panic!("whisper is the default engine");
+        };
+        assert_eq!(whisper.model_path, Path::new("models/ggml-tiny.en.bin"));
+        assert_eq!((whisper.threads, whisper.language.as_deref()), (2, None));
+        let config = Config::from_figment(
+            Figment::from(Toml::string(DEFAULT_TOML))
+                .merge(Serialized::default("transcription.engine", "openai"))
+                .merge(Serialized::default(
+                    "transcription.base_url",
+                    "http://127.0.0.1:9",
+                ))
+                .merge(Serialized::default("transcription.language", "de")),
+        )
+        .unwrap();
+        let transcribe::EngineConfig::OpenAi(openai) = &config.transcription.engine else {
+            panic!("engine = openai");
+        };
+        assert_eq!(openai.model, "whisper-1");
+        assert_eq!(openai.api_key, None);
+        assert_eq!(openai.language.as_deref(), Some("de"));
+        assert_eq!(openai.timeout_secs, 300);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Workbook: a self-hosted server for live workshops.
 //!
 //! `cli` parses the command line, `config` loads settings, `server` builds the shared
-//! [`state::AppState`] and serves [`api::router`]. Storage lives in `db`, accounts and
-//! tokens in `auth`, request plumbing in `http`, the live-session
-//! WebSocket hub in `hub`.
+//! [`state::AppState`] and serves [`api::router`]. Storage lives in `db`, what a request does
+//! beyond one query in `services`, accounts and tokens in `auth`, request plumbing in `http`,
+//! the live-session WebSocket hub in `hub`.
 
 pub mod api;
 pub mod auth;
@@ -15,6 +15,7 @@ pub mod export;
 pub mod http;
 pub mod hub;
 pub mod server;
+pub mod services;
 pub mod state;
 pub mod telemetry;
 pub mod transcription;

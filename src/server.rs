@@ -90,7 +90,10 @@ async fn catch_up_note_texts(db: Db, rooms: NoteRooms) {
         }
     };
     for note in notes {
-        if let Err(error) = rooms.text(&api::note_rooms::note_key(note)).await {
+        if let Err(error) = rooms
+            .text(&crate::services::note_rooms::note_key(note))
+            .await
+        {
             tracing::warn!(%note, %error, "catching up a note's text");
         }
     }

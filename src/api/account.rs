@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::note_rooms;
 use crate::auth::extract::CurrentUser;
 use crate::auth::password;
 use crate::db::notes::{Note, NoteFilter};
@@ -17,6 +16,7 @@ use crate::db::transcripts::StoredSegment;
 use crate::db::{self, users::User};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::ApiJson;
+use crate::services::note_rooms;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]

@@ -4,11 +4,11 @@
 //! `transcription.max_upload_bytes`; its format is detected from the content, never from the
 //! name, and its duration read before it is accepted.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -19,12 +19,13 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::extract::CurrentUser;
-use crate::db::jobs::Job;
+use crate::db::jobs::{Job, JobStatus};
 use crate::db::recordings::{self, Recording};
 use crate::db::transcripts::{self, StoredSegment};
-use crate::error::{ApiError, ApiResult, ErrorBody, Validator};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::pagination::Page;
+use crate::services::recordings::{self as service, Upload, UploadedFile};
 use crate::state::AppState;
 use crate::transcription::audio_path;
 
@@ -73,17 +74,6 @@ pub struct ListQuery {
     pub offset: Option<i64>,
 }
 
-/// Removes a partial upload unless it was kept.
-struct TempFile(Option<PathBuf>);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
 fn multipart_error(err: MultipartError) -> ApiError {
     if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::payload_too_large("the upload is larger than allowed")
@@ -106,90 +96,13 @@ fn multipart_error(err: MultipartError) -> ApiError {
 pub async fn upload(
     State(state): State<AppState>,
     caller: CurrentUser,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<RecordingResponse>)> {
-    let mut multipart = multipart.map_err(|rejection| {
+    let multipart = multipart.map_err(|rejection| {
         ApiError::unsupported_media_type(format!("expected multipart/form-data: {rejection}"))
     })?;
-    let dir = state.config.storage.data_dir.join("audio");
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(ApiError::internal)?;
-    let max = state.config.transcription.max_upload_bytes;
-    let (mut title, mut module_id, mut file_name) = (None, None, String::from("audio"));
-    let mut upload: Option<(TempFile, i64)> = None;
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        match field.name() {
-            Some("audio") => {
-                file_name = field
-                    .file_name()
-                    .unwrap_or("audio")
-                    .chars()
-                    .take(255)
-                    .collect();
-                let temp = dir.join(format!("upload-{}.part", Uuid::new_v4()));
-                let guard = TempFile(Some(temp.clone()));
-                let size = stream_to_file(field, &temp, max).await?;
-                upload = Some((guard, size));
-            }
-            Some("title") => title = Some(small_text(field, "title").await?),
-            Some("moduleId") => {
-                let text = small_text(field, "moduleId").await?;
-                let id = text
-                    .trim()
-                    .parse::<Uuid>()
-                    .map_err(|_| ApiError::invalid_field("moduleId", "must be a UUID"))?;
-                module_id = Some(id);
-            }
-            _ => {}
-        }
-    }
-    let title = title.unwrap_or_default();
-    let mut v = Validator::new();
-    v.line(title.trim(), "title", 1, 255).check(
-        upload.is_some(),
-        "audio",
-        "the audio file is missing",
-    );
-    v.finish()?;
-    let (mut temp, size) = upload.expect("checked above");
-    let temp_path = temp.0.clone().expect("not yet kept");
-    let info = probe(temp_path.clone()).await?;
-    let recording = Recording {
-        id: Uuid::new_v4(),
-        user_id: caller.id,
-        module_id,
-        title: title.trim().to_owned(),
-        file_name,
-        format: info.format.extension().to_owned(),
-        file_size: size,
-        duration_secs: info.duration_secs,
-        created_at: chrono::Utc::now(),
-    };
-    let final_path = audio_path(
-        &state.config.storage.data_dir,
-        recording.id,
-        &recording.format,
-    );
-    tokio::fs::rename(&temp_path, &final_path)
-        .await
-        .map_err(ApiError::internal)?;
-    temp.0 = None;
-    // Until the row exists the file is still removed on any failure.
-    let mut stored = TempFile(Some(final_path));
-    recordings::insert(&state.db, &recording)
-        .await
-        .map_err(|err| {
-            let fk = err
-                .as_database_error()
-                .is_some_and(|e| e.is_foreign_key_violation());
-            if fk {
-                ApiError::invalid_field("moduleId", "no such module")
-            } else {
-                err.into()
-            }
-        })?;
-    stored.0 = None;
+    let upload = read_form(&state, multipart).await?;
+    let recording = service::store(&state, caller.id, upload).await?;
     Ok((
         StatusCode::CREATED,
         Json(RecordingResponse {
@@ -199,11 +112,45 @@ pub async fn upload(
     ))
 }
 
-/// Writes the field to `path`, failing with 413 past `max` bytes.
-async fn stream_to_file(mut field: Field<'_>, path: &Path, max: u64) -> ApiResult<i64> {
-    let mut file = tokio::fs::File::create(path)
-        .await
-        .map_err(ApiError::internal)?;
+/// Reads the form's fields, streaming the audio to a file as it arrives (never held in
+/// memory) and failing with 413 past `transcription.max_upload_bytes`.
+async fn read_form(state: &AppState, mut multipart: Multipart) -> ApiResult<Upload> {
+    let max = state.config.transcription.max_upload_bytes;
+    let mut upload = Upload::default();
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        match field.name() {
+            Some("audio") => {
+                let name = field
+                    .file_name()
+                    .unwrap_or("audio")
+                    .chars()
+                    .take(255)
+                    .collect();
+                let (file, path) = service::upload_file(&state.config.storage.data_dir).await?;
+                let size = stream_to_file(field, file, max).await?;
+                upload.audio = Some(UploadedFile { path, size, name });
+            }
+            Some("title") => upload.title = Some(small_text(field, "title").await?),
+            Some("moduleId") => {
+                let text = small_text(field, "moduleId").await?;
+                let id = text
+                    .trim()
+                    .parse::<Uuid>()
+                    .map_err(|_| ApiError::invalid_field("moduleId", "must be a UUID"))?;
+                upload.module_id = Some(id);
+            }
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+/// Writes the field to `file`, failing with 413 past `max` bytes.
+async fn stream_to_file(
+    mut field: Field<'_>,
+    mut file: tokio::fs::File,
+    max: u64,
+) -> ApiResult<i64> {
     let mut written: u64 = 0;
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         written += chunk.len() as u64;
@@ -228,20 +175,6 @@ async fn small_text(mut field: Field<'_>, name: &str) -> ApiResult<String> {
         }
     }
     String::from_utf8(bytes).map_err(|_| ApiError::invalid_field(name, "must be UTF-8 text"))
-}
-
-/// Detects the format and reads the duration, on a blocking thread.
-async fn probe(path: PathBuf) -> ApiResult<transcribe::AudioInfo> {
-    let probed = tokio::task::spawn_blocking(move || transcribe::probe(&path))
-        .await
-        .map_err(ApiError::internal)?;
-    probed.map_err(|err| match err {
-        transcribe::Error::Unsupported => {
-            ApiError::unsupported_media_type("the file is not WAV, MP3, M4A/AAC or Ogg Opus audio")
-        }
-        transcribe::Error::Io(e) => ApiError::internal(e),
-        other => ApiError::invalid_field("audio", format!("the audio cannot be read: {other}")),
-    })
 }
 
 /// The recording if the caller owns it, or 404.
@@ -286,7 +219,7 @@ pub async fn get(
 ) -> ApiResult<Json<RecordingDetail>> {
     let recording = owned_recording(&state, id, &caller).await?;
     let job = crate::db::jobs::for_recording(&state.db, id).await?;
-    let (segments, text) = if job.as_ref().is_some_and(|j| j.status == "done") {
+    let (segments, text) = if job.as_ref().is_some_and(|j| j.status == JobStatus::Done) {
         let segments = transcripts::segments(&state.db, id).await?;
         let text = segments
             .iter()
@@ -319,22 +252,18 @@ pub async fn file(
 ) -> ApiResult<Response> {
     let recording = owned_recording(&state, id, &caller).await?;
     let path = audio_path(&state.config.storage.data_dir, id, &recording.format);
-    let mime = mime_for(&recording.format);
+    let format = transcribe::AudioFormat::from_extension(&recording.format).ok_or_else(|| {
+        ApiError::internal(format!(
+            "recording {id} has an unknown format {:?}",
+            recording.format
+        ))
+    })?;
+    let mime: mime::Mime = format.mime_type().parse().map_err(ApiError::internal)?;
     let served = tower_http::services::ServeFile::new_with_mime(path, &mime)
         .oneshot(request)
         .await
         .map_err(ApiError::internal)?;
     Ok(served.map(Body::new))
-}
-
-fn mime_for(format: &str) -> mime::Mime {
-    let name = match format {
-        "wav" => "audio/wav",
-        "mp3" => "audio/mpeg",
-        "m4a" => "audio/mp4",
-        _ => "audio/ogg",
-    };
-    name.parse().expect("constant MIME types parse")
 }
 
 /// Deletes a recording, its transcript and its file; a running job is cancelled.

@@ -8,12 +8,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
-use super::notes::visible_note;
 use crate::auth::extract::CurrentUser;
 use crate::db::{self, notes::Note};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::export::{self, ExportError, Format};
 use crate::http::extract::{ApiPath, ApiQuery};
+use crate::services::notes::visible_note;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -40,7 +40,7 @@ pub async fn one(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
-    let note = visible_note(&state, id, &caller).await?;
+    let note = visible_note(&state, id, caller.id).await?;
     let title = note.title.clone();
     file(&state, title, query.format, vec![note]).await
 }

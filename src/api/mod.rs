@@ -7,7 +7,6 @@ pub mod auth;
 pub mod export;
 pub mod health;
 pub mod modules;
-pub mod note_rooms;
 pub mod note_socket;
 pub mod notes;
 pub mod notes_ws;
@@ -27,10 +26,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::http::headers;
@@ -38,107 +39,97 @@ use crate::http::rate_limit::{self, Bucket};
 use crate::state::AppState;
 use crate::telemetry;
 
-/// Every route of the server.
+/// Every route of the server. Each documented route is declared once, by its handler's
+/// `#[utoipa::path]` (method and path); `routes!` adds it to the router and to the OpenAPI
+/// document together. One `routes!` per path; a group shares its rate-limit bucket.
 pub fn router(state: AppState) -> Router {
     let limited = |bucket: Bucket| {
         from_fn_with_state((state.rate_limits.clone(), bucket), rate_limit::enforce)
     };
 
-    let credentials = Router::new()
-        .route("/register", post(auth::register))
-        .route("/login", post(auth::login))
+    let credentials = OpenApiRouter::new()
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
         .route_layer(limited(Bucket::Auth));
-    let session = Router::new()
-        .route("/refresh", post(auth::refresh))
-        .route("/logout", post(auth::logout))
-        .route("/me", get(auth::me))
+    let session = OpenApiRouter::new()
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
         .route_layer(limited(Bucket::Api));
-    let admin = Router::new()
-        .route("/users", get(admin::list_users))
-        .route("/users/{id}", patch(admin::set_role))
+    let admin = OpenApiRouter::new()
+        .routes(routes!(admin::list_users))
+        .routes(routes!(admin::set_role))
         .route_layer(limited(Bucket::Api));
 
-    let notes = Router::new()
-        .route("/", get(notes::list).post(notes::create))
-        .route("/export", get(export::all))
-        .route(
-            "/{id}",
-            get(notes::get)
-                .put(notes::update)
-                .patch(notes::update)
-                .delete(notes::delete),
-        )
-        .route("/{id}/export", get(export::one))
-        .route("/{id}/shares", get(shares::list).post(shares::share))
-        .route(
-            "/{id}/shares/{user_id}",
-            axum::routing::delete(shares::revoke),
-        )
+    let notes = OpenApiRouter::new()
+        .routes(routes!(notes::list, notes::create))
+        .routes(routes!(export::all))
+        .routes(routes!(notes::get, notes::update, notes::delete))
+        .routes(routes!(export::one))
+        .routes(routes!(shares::list, shares::share))
+        .routes(routes!(shares::revoke))
         .route_layer(limited(Bucket::Notes));
-    let uploads = Router::new()
-        .route("/", post(audio::upload))
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(audio::upload))
         .layer(DefaultBodyLimit::max(upload_body_limit(&state)))
         .route_layer(limited(Bucket::Audio));
-    let audio = Router::new()
-        .route("/", get(audio::list))
-        .route("/transcribe", post(transcriptions::transcribe))
-        .route("/{id}", get(audio::get).delete(audio::delete))
-        .route("/{id}/file", get(audio::file))
-        .route("/{id}/transcription/cancel", post(transcriptions::cancel))
+    let audio = OpenApiRouter::new()
+        .routes(routes!(audio::list))
+        .routes(routes!(transcriptions::transcribe))
+        .routes(routes!(audio::get, audio::delete))
+        .routes(routes!(audio::file))
+        .routes(routes!(transcriptions::cancel))
         .route_layer(limited(Bucket::Api))
         .merge(uploads);
-    let account = Router::new()
-        .route("/me", axum::routing::delete(account::delete))
-        .route("/me/export", get(account::export))
-        .route("/search", get(search::search))
+    let account = OpenApiRouter::new()
+        .routes(routes!(account::delete))
+        .routes(routes!(account::export))
+        .routes(routes!(search::search))
         .route_layer(limited(Bucket::Api));
 
-    let modules = Router::new()
-        .route("/", get(modules::list).post(modules::create))
-        .route("/reorder", post(modules::reorder))
-        .route(
-            "/{id}",
-            get(modules::get)
-                .put(modules::update)
-                .delete(modules::delete),
-        )
+    let modules = OpenApiRouter::new()
+        .routes(routes!(modules::list, modules::create))
+        .routes(routes!(modules::reorder))
+        .routes(routes!(modules::get, modules::update, modules::delete))
         .route_layer(limited(Bucket::Api));
-    let progress = Router::new()
-        .route("/", get(progress::mine))
-        .route("/stats", get(progress::stats))
-        .route("/{module_id}", post(progress::report))
+    let progress = OpenApiRouter::new()
+        .routes(routes!(progress::mine))
+        .routes(routes!(progress::stats))
+        .routes(routes!(progress::report))
         .route_layer(limited(Bucket::Api));
 
     // Not rate-limited per request: refusals must be close codes, never HTTP 429, and each
     // room caps its connections and every connection's message rate.
-    let live_notes = Router::new().route("/ws/{note_id}", get(notes_ws::connect));
+    let live_notes = OpenApiRouter::new().routes(routes!(notes_ws::connect));
 
-    let sessions = Router::new()
-        .route("/", post(sessions::schedule).get(sessions::list))
-        .route("/{id}", get(sessions::get).patch(sessions::update))
-        .route("/{id}/start", post(sessions::start))
-        .route("/{id}/end", post(sessions::end))
-        .route("/{id}/join", post(session_join::join))
-        .route("/{id}/ws", get(session_join::websocket))
-        .route("/{id}/export", get(session_exports::export))
-        .route("/{id}/attendance", get(session_exports::attendance_report))
+    let sessions = OpenApiRouter::new()
+        .routes(routes!(sessions::schedule, sessions::list))
+        .routes(routes!(sessions::get, sessions::update))
+        .routes(routes!(sessions::start))
+        .routes(routes!(sessions::end))
+        .routes(routes!(session_join::join))
+        .routes(routes!(session_join::websocket))
+        .routes(routes!(session_exports::export))
+        .routes(routes!(session_exports::attendance_report))
         .route_layer(limited(Bucket::Api));
 
-    let workbook = Router::new()
-        .nest("/auth", credentials.merge(session))
-        .nest("/admin", admin)
-        .nest("/modules", modules)
-        .nest("/progress", progress)
-        .nest("/notes", notes.merge(live_notes))
-        .nest("/audio", audio)
-        .nest("/sessions", sessions)
-        .merge(account);
+    let (routes, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(credentials)
+        .merge(session)
+        .merge(admin)
+        .merge(modules)
+        .merge(progress)
+        .merge(notes)
+        .merge(live_notes)
+        .merge(audio)
+        .merge(sessions)
+        .merge(account)
+        .routes(routes!(health::health))
+        .routes(routes!(health::metrics))
+        .split_for_parts();
 
-    Router::new()
-        .nest("/api/workbook", workbook)
-        .route("/api/health", get(health::health))
-        .route("/api/openapi.json", get(openapi::document))
-        .route("/metrics", get(health::metrics))
+    routes
+        .route("/api/openapi.json", openapi::serve(document))
         .route_layer(from_fn(telemetry::track_http))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

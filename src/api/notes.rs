@@ -8,73 +8,18 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::note_rooms;
 use crate::auth::extract::CurrentUser;
-use crate::db::notes::{NewNote, Note, NoteChanges, NoteFilter};
+use crate::db::notes::{Note, NoteFilter};
 use crate::db::{self, search};
-use crate::error::{ApiError, ApiResult, ErrorBody, Validator};
+use crate::error::{ApiResult, ErrorBody, Validator};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::pagination::Page;
+use crate::services::notes::{self as service, CreateNote, UpdateNote, clean_folder, clean_tags};
 use crate::state::AppState;
-
-pub const MAX_TITLE: usize = 255;
-/// The body cap, in characters (the guide's 10,000 is too small for shared documents).
-pub const MAX_CONTENT: usize = 100_000;
-pub const MAX_TAGS: usize = 10;
-pub const MAX_TAG: usize = 50;
-
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CreateNote {
-    /// 1 to 255 characters.
-    pub title: String,
-    /// Markdown, at most 100,000 characters.
-    #[serde(default)]
-    pub content: String,
-    /// At most 10 tags of 1 to 50 characters, no commas; stored lowercase.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    pub folder: Option<String>,
-    pub module_id: Option<Uuid>,
-    /// Private notes cannot be shared. Default true.
-    #[serde(default = "default_private")]
-    pub is_private: bool,
-}
-
-fn default_private() -> bool {
-    true
-}
-
-/// A change to a note. `version` is the version the change is based on; absent fields stay.
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UpdateNote {
-    pub version: i64,
-    pub title: Option<String>,
-    pub content: Option<String>,
-    pub tags: Option<Vec<String>>,
-    /// `null` removes the note from its folder.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub folder: Option<Option<String>>,
-    /// `null` unlinks the module.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Uuid>, nullable)]
-    pub module_id: Option<Option<Uuid>>,
-    /// Making a note private revokes all its shares.
-    pub is_private: Option<bool>,
-}
-
-/// Distinguishes a field sent as `null` (`Some(None)`) from an absent one (`None`).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 #[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -121,44 +66,6 @@ pub struct NoteResponse {
     pub note: Note,
 }
 
-/// Normalizes and checks tags: trimmed, lowercase, unique, no commas or control characters.
-fn clean_tags(tags: &[String], v: &mut Validator) -> Vec<String> {
-    let mut clean: Vec<String> = tags.iter().map(|t| t.trim().to_lowercase()).collect();
-    clean.sort();
-    clean.dedup();
-    v.check(clean.len() <= MAX_TAGS, "tags", "at most 10 tags");
-    let ok = clean.iter().all(|t| {
-        (1..=MAX_TAG).contains(&t.chars().count())
-            && !t.contains(',')
-            && !t.chars().any(char::is_control)
-    });
-    v.check(
-        ok,
-        "tags",
-        "each tag must be 1 to 50 characters without commas",
-    );
-    clean
-}
-
-/// An empty folder means none.
-fn clean_folder(folder: Option<&str>, v: &mut Validator) -> Option<String> {
-    let folder = folder.map(str::trim).filter(|f| !f.is_empty())?;
-    v.line(folder, "folder", 1, 255);
-    Some(folder.to_owned())
-}
-
-/// 422 for a module link that points nowhere.
-fn module_link_error(err: sqlx::Error) -> ApiError {
-    let fk = err
-        .as_database_error()
-        .is_some_and(|e| e.is_foreign_key_violation());
-    if fk {
-        ApiError::invalid_field("moduleId", "no such module")
-    } else {
-        err.into()
-    }
-}
-
 /// Creates a note owned by the caller.
 #[utoipa::path(post, path = "/api/workbook/notes", tag = "notes",
     request_body = CreateNote, security(("bearer" = [])),
@@ -172,23 +79,7 @@ pub async fn create(
     caller: CurrentUser,
     ApiJson(req): ApiJson<CreateNote>,
 ) -> ApiResult<(StatusCode, Json<NoteResponse>)> {
-    let mut v = Validator::new();
-    v.line(&req.title, "title", 1, MAX_TITLE)
-        .length(&req.content, "content", 0, MAX_CONTENT);
-    let tags = clean_tags(&req.tags, &mut v);
-    let folder = clean_folder(req.folder.as_deref(), &mut v);
-    v.finish()?;
-    let new = NewNote {
-        title: &req.title,
-        content: &req.content,
-        tags: &tags,
-        folder: folder.as_deref(),
-        module_id: req.module_id,
-        is_private: req.is_private,
-    };
-    let note = db::notes::insert(&state.db, caller.id, new)
-        .await
-        .map_err(module_link_error)?;
+    let note = service::create(&state, caller.id, req).await?;
     Ok((
         StatusCode::CREATED,
         Json(NoteResponse {
@@ -212,35 +103,11 @@ pub async fn get(
     caller: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<NoteResponse>> {
-    let note = visible_note(&state, id, &caller).await?;
+    let note = service::visible_note(&state, id, caller.id).await?;
     Ok(Json(NoteResponse {
         success: true,
         note,
     }))
-}
-
-/// The note `id` as `caller` sees it, or 404, with the body as it is now. A live room
-/// saves its text about once a second, and each save is a new version; it saves now
-/// instead, so the text and the version answered belong together: a `PUT` based on them
-/// meets 409 if anyone typed since, rather than its replacement erasing what they typed.
-pub async fn visible_note(state: &AppState, id: Uuid, caller: &CurrentUser) -> ApiResult<Note> {
-    // Saving first and reading the row once gives a text at least as new as the room's at
-    // the save, and the version stored with it. A failed save matters only to a caller who
-    // may see the note.
-    let saved = state
-        .rooms
-        .save_loaded_text(&note_rooms::note_key(id))
-        .await;
-    let note = stored_note(state, id, caller).await?;
-    saved.map_err(note_rooms::room_error)?;
-    Ok(note)
-}
-
-/// The stored note `id` as `caller` sees it, or 404: enough to decide access.
-async fn stored_note(state: &AppState, id: Uuid, caller: &CurrentUser) -> ApiResult<Note> {
-    db::notes::find(&state.db, id, caller.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("note"))
 }
 
 /// My notes and the notes shared with me, filtered, optionally searched.
@@ -330,7 +197,7 @@ pub async fn list(
 /// Updates a note if `version` is still current (409 otherwise). A new `content` is applied
 /// to the note's live document as one edit, which live editors receive; if anyone typed
 /// since `version` was read, the answer is 409 and nothing is written.
-#[utoipa::path(put, path = "/api/workbook/notes/{id}", tag = "notes",
+#[utoipa::path(method(put, patch), path = "/api/workbook/notes/{id}", tag = "notes",
     params(("id" = Uuid, Path)), request_body = UpdateNote, security(("bearer" = [])),
     responses(
         (status = 200, body = NoteResponse),
@@ -344,81 +211,7 @@ pub async fn update(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<UpdateNote>,
 ) -> ApiResult<Json<NoteResponse>> {
-    let note = visible_note(&state, id, &caller).await?;
-    if !note.permission.can_edit() {
-        return Err(ApiError::forbidden(
-            "this note is shared with you read-only",
-        ));
-    }
-    let owner_only = req.folder.is_some() || req.module_id.is_some() || req.is_private.is_some();
-    if owner_only && note.permission != db::notes::NoteAccess::Owner {
-        return Err(ApiError::forbidden(
-            "only the owner changes folder, module link or privacy",
-        ));
-    }
-    let mut v = Validator::new();
-    if let Some(title) = &req.title {
-        v.line(title, "title", 1, MAX_TITLE);
-    }
-    if let Some(content) = &req.content {
-        v.length(content, "content", 0, MAX_CONTENT);
-    }
-    let tags = req.tags.as_ref().map(|t| clean_tags(t, &mut v));
-    let folder = req
-        .folder
-        .as_ref()
-        .map(|f| clean_folder(f.as_deref(), &mut v));
-    v.finish()?;
-    let changes = NoteChanges {
-        title: req.title,
-        tags,
-        folder,
-        module_id: req.module_id,
-        is_private: req.is_private,
-    };
-    // Shares a privacy change is about to revoke: their live connections close afterwards.
-    let revoked = if req.is_private == Some(true) {
-        db::shares::list(&state.db, id).await?
-    } else {
-        Vec::new()
-    };
-    let room = note_rooms::note_key(id);
-    // A new body goes through the room, so live editors see it. Holding the room from here
-    // to the replacement keeps a live edit from landing between the version check and the
-    // replacement, which would erase it; `note.content` is the text of the version just read.
-    let body = match req.content {
-        Some(content) => {
-            let hold = state.rooms.hold_text(&room, note.content).await;
-            Some((hold.map_err(note_rooms::room_error)?, content))
-        }
-        None => None,
-    };
-    // Returning early drops the hold, which releases the room unchanged.
-    let applied = db::notes::update(&state.db, id, req.version, &changes)
-        .await
-        .map_err(module_link_error)?;
-    if !applied {
-        return Err(ApiError::conflict(
-            "version_conflict",
-            format!(
-                "the note changed since version {}; fetch it and apply your change again",
-                req.version
-            ),
-        ));
-    }
-    // The store writes the body (and bumps the version once more) when it is stored.
-    let replaced = match body {
-        Some((hold, content)) => hold.replace(content).await,
-        None => Ok(()),
-    };
-    // Once the hold is over (the room answers nothing else while held), and whether or not
-    // the body could be replaced: the shares are gone from the database either way.
-    for share in revoked {
-        let user = note_rooms::user_key(share.user_id);
-        state.rooms.set_access(&room, &user, None).await;
-    }
-    replaced.map_err(note_rooms::room_error)?;
-    let note = visible_note(&state, id, &caller).await?;
+    let note = service::update(&state, id, caller.id, req).await?;
     Ok(Json(NoteResponse {
         success: true,
         note,
@@ -438,17 +231,6 @@ pub async fn delete(
     caller: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    owned_note(&state, id, &caller).await?;
-    db::notes::delete(&state.db, id).await?;
-    state.rooms.close_note(&note_rooms::note_key(id)).await;
+    service::delete(&state, id, caller.id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The note if the caller owns it: 404 when invisible, 403 when only shared.
-pub async fn owned_note(state: &AppState, id: Uuid, caller: &CurrentUser) -> ApiResult<Note> {
-    let note = stored_note(state, id, caller).await?;
-    if note.permission != db::notes::NoteAccess::Owner {
-        return Err(ApiError::forbidden("only the note's owner may do this"));
-    }
-    Ok(note)
 }

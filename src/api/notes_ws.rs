@@ -17,12 +17,12 @@ use crdt::CloseCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::note_rooms;
 use super::note_socket::{self, Admission};
 use crate::auth::extract::CurrentUser;
 use crate::auth::tokens::AccessClaims;
 use crate::db;
 use crate::error::ErrorBody;
+use crate::services::note_rooms;
 use crate::state::AppState;
 
 #[derive(Deserialize)]

@@ -1,43 +1,22 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations and served at
 //! `/api/openapi.json`.
 
+use axum::routing::{MethodRouter, get};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{
-    account, admin, audio, auth, export, health, modules, notes, notes_ws, progress, search,
-    session_exports, session_join, sessions, shares, transcriptions,
-};
 use crate::error::{ErrorBody, ErrorDetail, FieldError};
 
+/// What the document says beside the routes; `api::router` adds every route from its
+/// handler's annotation, and [`serve`] the errors common to a kind of route.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Workbook API", description = "Self-hosted server for live workshops."),
-    paths(
-        health::health, health::metrics,
-        auth::register, auth::login, auth::refresh, auth::logout, auth::me,
-        admin::list_users, admin::set_role,
-        modules::list, modules::get, modules::create, modules::update, modules::delete,
-        modules::reorder,
-        progress::report, progress::mine, progress::stats,
-        notes::list, notes::create, notes::get, notes::update, notes::delete,
-        notes_ws::connect,
-        export::one, export::all,
-        shares::list, shares::share, shares::revoke,
-        search::search,
-        account::export, account::delete,
-        audio::upload, audio::list, audio::get, audio::file, audio::delete,
-        transcriptions::transcribe, transcriptions::cancel,
-        sessions::schedule, sessions::list, sessions::get, sessions::update,
-        sessions::start, sessions::end,
-        session_join::join, session_join::websocket,
-        session_exports::export, session_exports::attendance_report,
-    ),
     components(schemas(ErrorBody, ErrorDetail, FieldError, crate::export::Format,
         super::sessions::StatusFilter)),
-    modifiers(&BearerAuth, &CommonErrors),
+    modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
 
@@ -117,6 +96,18 @@ fn add_common_errors(path: &str, operation: &mut Operation) {
     }
 }
 
-pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+/// The route serving `document`, completed with the common errors and encoded once.
+pub fn serve<S: Clone + Send + Sync + 'static>(
+    mut document: utoipa::openapi::OpenApi,
+) -> MethodRouter<S> {
+    CommonErrors.modify(&mut document);
+    let body = axum::body::Bytes::from(
+        serde_json::to_vec(&document).expect("an OpenAPI document always serializes"),
+    );
+    get(move || async move {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+    })
 }

@@ -17,7 +17,7 @@ use crate::auth::extract::CurrentUser;
 use crate::db::sessions::{LiveSession, SessionStatus};
 use crate::db::{self, session_participants, session_tickets};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ApiPath, ApiQuery, ApiWebSocket};
+use crate::http::extract::{ApiPath, ApiQuery, ApiWebSocket, parse_json};
 use crate::hub::ticket::{self, TicketClaims, TicketError};
 use crate::hub::{names, roles, socket};
 use crate::state::AppState;
@@ -144,7 +144,7 @@ fn join_request(body: &[u8]) -> ApiResult<JoinRequest> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(JoinRequest::default());
     }
-    serde_json::from_slice(body).map_err(|err| ApiError::invalid_field("body", err.to_string()))
+    parse_json(body)
 }
 
 async fn display_name(

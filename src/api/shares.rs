@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crdt::Access;
 
-use super::note_rooms;
-use super::notes::owned_note;
 use crate::auth::extract::CurrentUser;
 use crate::db::{self, shares::Share};
 use crate::error::{ApiError, ApiResult, ErrorBody, Validator};
 use crate::http::extract::{ApiJson, ApiPath};
+use crate::services::note_rooms;
+use crate::services::notes::owned_note;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -46,7 +46,7 @@ pub async fn share(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<ShareRequest>,
 ) -> ApiResult<(StatusCode, Json<ShareList>)> {
-    let note = owned_note(&state, id, &caller).await?;
+    let note = owned_note(&state, id, caller.id).await?;
     Validator::new()
         .check(
             matches!(req.permission.as_str(), "read" | "write"),
@@ -96,7 +96,7 @@ pub async fn list(
     caller: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<ShareList>> {
-    owned_note(&state, id, &caller).await?;
+    owned_note(&state, id, caller.id).await?;
     let shares = db::shares::list(&state.db, id).await?;
     Ok(Json(ShareList { shares }))
 }
@@ -114,7 +114,7 @@ pub async fn revoke(
     caller: CurrentUser,
     ApiPath((id, user_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    owned_note(&state, id, &caller).await?;
+    owned_note(&state, id, caller.id).await?;
     if db::shares::revoke(&state.db, id, user_id).await? {
         let (note, user) = (note_rooms::note_key(id), note_rooms::user_key(user_id));
         state.rooms.set_access(&note, &user, None).await;

@@ -28,7 +28,7 @@ pub struct TranscribeResponse {
     /// The job's id.
     pub transcription_id: Uuid,
     /// `queued`.
-    pub status: String,
+    pub status: jobs::JobStatus,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -13,13 +13,24 @@ use uuid::Uuid;
 use super::Db;
 use crate::on_pool;
 
+/// Where a job is. Stored as its serde spelling; an unknown stored value is a decoding error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Cancelled,
+}
+
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
     pub id: Uuid,
     pub recording_id: Uuid,
-    /// `queued`, `running`, `done`, `failed` or `cancelled`.
-    pub status: String,
+    pub status: JobStatus,
     /// 0.0 to 1.0 while running.
     pub progress: f64,
     pub error: Option<String>,

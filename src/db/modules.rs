@@ -18,8 +18,10 @@ use crate::on_pool;
 /// graph that writes walk.
 pub const MAX_MODULES: i64 = 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// Stored as its serde spelling; an unknown stored value is a decoding error, not a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Difficulty {
     Beginner,
     Intermediate,
@@ -27,14 +29,7 @@ pub enum Difficulty {
 }
 
 impl Difficulty {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Difficulty::Beginner => "beginner",
-            Difficulty::Intermediate => "intermediate",
-            Difficulty::Advanced => "advanced",
-        }
-    }
-
+    /// A difficulty as a request spells it.
     pub fn parse(s: &str) -> Option<Difficulty> {
         match s {
             "beginner" => Some(Difficulty::Beginner),
@@ -105,12 +100,12 @@ struct ModuleRow {
     description: String,
     order_index: i64,
     duration_minutes: i64,
-    difficulty: String,
+    difficulty: Difficulty,
     content: Json<ModuleContent>,
     linked_session_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    progress_status: Option<String>,
+    progress_status: Option<ProgressStatus>,
     progress_percent: Option<i64>,
     time_spent_minutes: Option<i64>,
     last_accessed_at: Option<DateTime<Utc>>,
@@ -134,8 +129,7 @@ impl ModuleRow {
         let progress = match (self.progress_status, self.last_accessed_at) {
             (Some(status), Some(last_accessed_at)) => Some(Progress {
                 module_id: self.id,
-                // The CHECK constraint admits only the three statuses.
-                status: ProgressStatus::parse(&status).unwrap_or(ProgressStatus::NotStarted),
+                status,
                 progress_percent: self.progress_percent.unwrap_or(0),
                 time_spent_minutes: self.time_spent_minutes.unwrap_or(0),
                 last_accessed_at,
@@ -149,8 +143,7 @@ impl ModuleRow {
             description: self.description,
             order: self.order_index,
             duration: self.duration_minutes,
-            // The CHECK constraint admits only the three difficulties.
-            difficulty: Difficulty::parse(&self.difficulty).unwrap_or(Difficulty::Beginner),
+            difficulty: self.difficulty,
             content: self.content.0,
             prerequisites: mine.iter().map(|p| p.prerequisite_id).collect(),
             linked_session_id: self.linked_session_id,
@@ -245,7 +238,7 @@ pub async fn list(
     offset: i64,
 ) -> Result<(Vec<Module>, i64), sqlx::Error> {
     let pattern = filter.pattern();
-    let difficulty = filter.difficulty.map(Difficulty::as_str);
+    let difficulty = filter.difficulty;
     let page_sql = concat!(
         select_modules!(),
         list_filter!(),
@@ -397,7 +390,7 @@ pub async fn insert(db: &Db, fields: &ModuleFields) -> Result<Uuid, ModuleWriteE
         .bind(&search)
         .bind(fields.order)
         .bind(fields.duration)
-        .bind(fields.difficulty.as_str())
+        .bind(fields.difficulty)
         .bind(Json(&fields.content))
         .bind(fields.linked_session_id)
         .bind(now)
@@ -451,7 +444,7 @@ pub async fn update(db: &Db, id: Uuid, fields: &ModuleFields) -> Result<(), Modu
         .bind(&search)
         .bind(fields.order)
         .bind(fields.duration)
-        .bind(fields.difficulty.as_str())
+        .bind(fields.difficulty)
         .bind(Json(&fields.content))
         .bind(fields.linked_session_id)
         .bind(now)

@@ -10,9 +10,11 @@ use uuid::Uuid;
 use super::{BeginWrite, Db};
 use crate::on_pool;
 
-/// What the caller may do with a note.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+/// What the caller may do with a note. Read from the database as `owner` or the share's
+/// permission; an unknown value is a decoding error, not a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum NoteAccess {
     Owner,
     Write,
@@ -20,14 +22,6 @@ pub enum NoteAccess {
 }
 
 impl NoteAccess {
-    fn parse(s: &str) -> NoteAccess {
-        match s {
-            "owner" => NoteAccess::Owner,
-            "write" => NoteAccess::Write,
-            _ => NoteAccess::Read,
-        }
-    }
-
     pub fn can_edit(self) -> bool {
         matches!(self, NoteAccess::Owner | NoteAccess::Write)
     }
@@ -65,7 +59,7 @@ pub(crate) struct NoteRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    permission: String,
+    permission: NoteAccess,
     tags: Option<String>,
 }
 
@@ -92,7 +86,7 @@ impl From<NoteRow> for Note {
             version: row.version,
             created_at: row.created_at,
             updated_at: row.updated_at,
-            permission: NoteAccess::parse(&row.permission),
+            permission: row.permission,
         }
     }
 }
@@ -388,12 +382,11 @@ pub async fn access(
         viewer_share!(),
         "WHERE n.id = $2"
     );
-    let row: Option<Option<String>> = on_pool!(db, |pool| sqlx::query_scalar(sql)
+    on_pool!(db, |pool| sqlx::query_scalar(sql)
         .bind(viewer)
         .bind(id)
         .fetch_optional(pool)
-        .await)?;
-    Ok(row.map(|permission| permission.as_deref().map(NoteAccess::parse)))
+        .await)
 }
 
 /// Ids of the notes `owner` owns (to close their rooms before the account goes).

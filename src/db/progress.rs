@@ -10,8 +10,10 @@ use uuid::Uuid;
 use super::Db;
 use crate::on_pool;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// Stored as its serde spelling; an unknown stored value is a decoding error, not a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
 pub enum ProgressStatus {
     NotStarted,
     InProgress,
@@ -19,14 +21,7 @@ pub enum ProgressStatus {
 }
 
 impl ProgressStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProgressStatus::NotStarted => "not_started",
-            ProgressStatus::InProgress => "in_progress",
-            ProgressStatus::Completed => "completed",
-        }
-    }
-
+    /// A status as a request spells it.
     pub fn parse(s: &str) -> Option<ProgressStatus> {
         match s {
             "not_started" => Some(ProgressStatus::NotStarted),
@@ -56,7 +51,7 @@ pub struct Progress {
 #[derive(FromRow)]
 struct ProgressRow {
     module_id: Uuid,
-    status: String,
+    status: ProgressStatus,
     progress_percent: i64,
     time_spent_minutes: i64,
     last_accessed_at: DateTime<Utc>,
@@ -67,8 +62,7 @@ impl From<ProgressRow> for Progress {
     fn from(row: ProgressRow) -> Progress {
         Progress {
             module_id: row.module_id,
-            // The CHECK constraint admits only the three statuses.
-            status: ProgressStatus::parse(&row.status).unwrap_or(ProgressStatus::NotStarted),
+            status: row.status,
             progress_percent: row.progress_percent,
             time_spent_minutes: row.time_spent_minutes,
             last_accessed_at: row.last_accessed_at,
@@ -126,7 +120,7 @@ pub async fn record(
         .bind(Uuid::new_v4())
         .bind(user_id)
         .bind(module_id)
-        .bind(report.status.as_str())
+        .bind(report.status)
         .bind(percent)
         .bind(report.time_spent_minutes)
         .bind(Utc::now())

@@ -18,30 +18,14 @@ pub struct SessionSettings {
     pub lobby: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// Stored as its serde spelling; an unknown stored value is a decoding error, not a default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum SessionStatus {
     Scheduled,
     Live,
     Ended,
-}
-
-impl SessionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionStatus::Scheduled => "scheduled",
-            SessionStatus::Live => "live",
-            SessionStatus::Ended => "ended",
-        }
-    }
-
-    fn parse(s: &str) -> SessionStatus {
-        match s {
-            "live" => SessionStatus::Live,
-            "ended" => SessionStatus::Ended,
-            _ => SessionStatus::Scheduled,
-        }
-    }
 }
 
 /// A live session as the API shows it.
@@ -68,7 +52,7 @@ struct Row {
     host_id: Uuid,
     title: String,
     description: String,
-    status: String,
+    status: SessionStatus,
     scheduled_start: DateTime<Utc>,
     scheduled_end: Option<DateTime<Utc>>,
     started_at: Option<DateTime<Utc>>,
@@ -85,7 +69,7 @@ impl From<Row> for LiveSession {
             host_id: r.host_id,
             title: r.title,
             description: r.description,
-            status: SessionStatus::parse(&r.status),
+            status: r.status,
             scheduled_start: r.scheduled_start,
             scheduled_end: r.scheduled_end,
             started_at: r.started_at,
@@ -168,7 +152,7 @@ pub async fn list(
         " FROM live_sessions WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR host_id = $2) \
          ORDER BY scheduled_start, id LIMIT $3 OFFSET $4"
     );
-    let status = filter.status.map(SessionStatus::as_str);
+    let status = filter.status;
     let rows: Vec<Row> = on_pool!(db, |pool| sqlx::query_as(sql)
         .bind(status)
         .bind(filter.host)

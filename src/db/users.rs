@@ -29,7 +29,7 @@ struct UserRow {
     email: String,
     name: String,
     password_hash: String,
-    role: String,
+    role: Role,
     subscription_tier: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -41,8 +41,7 @@ impl UserRow {
             id: self.id,
             email: self.email,
             name: self.name,
-            // The CHECK constraint admits only the three roles.
-            role: Role::parse(&self.role).unwrap_or(Role::User),
+            role: self.role,
             subscription_tier: self.subscription_tier,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -78,7 +77,7 @@ pub async fn insert(
         .bind(email)
         .bind(name)
         .bind(password_hash)
-        .bind(role.as_str())
+        .bind(role)
         .bind(now)
         .fetch_one(pool)
         .await)?;
@@ -139,7 +138,7 @@ pub async fn set_role(db: &Db, id: Uuid, role: Role) -> Result<Option<User>, sql
         columns!()
     );
     let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(sql)
-        .bind(role.as_str())
+        .bind(role)
         .bind(Utc::now())
         .bind(id)
         .fetch_optional(pool)

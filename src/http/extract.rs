@@ -5,6 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
 use crate::error::ApiError;
 
@@ -54,6 +55,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         }
         _ => ApiError::bad_request("bad_json", format!("malformed JSON: {err}")),
     })
+}
+
+/// For `#[serde(default, deserialize_with = "present")]` on an `Option<Option<T>>` field of
+/// a change request: a field sent as `null` is `Some(None)` (clear it), an absent one `None`
+/// (leave it).
+pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// `axum::extract::Path` answering 422 for an id that does not parse (a non-UUID id).

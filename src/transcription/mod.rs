@@ -30,7 +30,7 @@ pub struct Transcription {
 impl Transcription {
     pub fn new(config: &TranscriptionConfig) -> Self {
         Transcription {
-            config: config.engine_config(),
+            config: config.engine.clone(),
             workers: config.workers,
             engine: OnceCell::new(),
             wake: Notify::new(),

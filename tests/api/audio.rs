@@ -16,6 +16,7 @@ on_both_backends!(
     every_format_is_transcribed_and_searchable,
     uploads_are_checked,
     jobs_can_be_cancelled_and_retried,
+    a_refused_upload_leaves_no_file,
 );
 
 pub const SENTENCE: &str = "The quick brown fox jumps over the lazy dog. \
@@ -365,4 +366,65 @@ async fn jobs_can_be_cancelled_and_retried(backend: Backend) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let audio_dir = app.state.config.storage.data_dir.join("audio");
     assert_eq!(std::fs::read_dir(&audio_dir).unwrap().count(), 0);
+}
+
+/// One second of 16 kHz mono 16-bit silence as a WAV file.
+fn silent_wav() -> Vec<u8> {
+    let data_len: u32 = 16_000 * 2;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&16_000u32.to_le_bytes());
+    wav.extend_from_slice(&32_000u32.to_le_bytes()); // bytes per second
+    wav.extend_from_slice(&2u16.to_le_bytes()); // bytes per frame
+    wav.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    wav.resize(wav.len() + data_len as usize, 0);
+    wav
+}
+
+/// An upload refused after its file was probed and moved into place (a module that does not
+/// exist) removes the file; an accepted one keeps exactly its own.
+async fn a_refused_upload_leaves_no_file(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let token = app.user_with_role("uploader@example.com", "user").await;
+    let send = |module: Option<String>| {
+        let mut form = Form::new()
+            .text("title", "Silence")
+            .part("audio", Part::bytes(silent_wav()).file_name("silence.wav"));
+        if let Some(module) = module {
+            form = form.text("moduleId", module);
+        }
+        app.client
+            .post(app.url("/api/workbook/audio"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+    };
+    let audio_dir = app.state.config.storage.data_dir.join("audio");
+    let files = || -> Vec<PathBuf> {
+        std::fs::read_dir(&audio_dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+
+    let refused = send(Some(uuid::Uuid::new_v4().to_string())).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["fields"][0]["field"], "moduleId", "{body}");
+    assert!(files().is_empty(), "{:?}", files());
+
+    let accepted = send(None).await.unwrap();
+    assert_eq!(accepted.status(), StatusCode::CREATED);
+    let body: Value = accepted.json().await.unwrap();
+    let id = body["recording"]["id"].as_str().unwrap();
+    assert_eq!(body["recording"]["format"], "wav", "{body}");
+    assert_eq!(files(), vec![audio_dir.join(format!("{id}.wav"))]);
 }

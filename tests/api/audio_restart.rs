@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::audio::{SENTENCE, assert_heard, prerequisites, speech, upload, wait_for_job};
-use crate::harness::{free_port, wait_healthy, workbook_binary};
+use crate::harness::{free_port, register_at, wait_healthy, workbook_binary};
 
 struct Server {
     child: Child,
@@ -48,16 +48,7 @@ async fn a_job_interrupted_by_kill_9_finishes_after_restart() {
     let port = free_port();
     let mut server = Server::start(data.path(), port).await;
     let client = reqwest::Client::new();
-    let registered: Value = client
-        .post(format!("{}/api/workbook/auth/register", server.base))
-        .json(&json!({"email": "k@example.com", "name": "K", "password": "password123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = registered["token"].as_str().unwrap().to_owned();
+    let token = register_at(&server.base, "k@example.com").await;
     let long = speech(audio.path(), &[SENTENCE; 10].join(" "));
     let (status, body) = upload(&server.base, &token, &long, "Long").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");

@@ -5,10 +5,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use reqwest::StatusCode;
-use serde_json::json;
-
-use crate::harness::{free_port, wait_healthy, workbook_binary as workbook};
+use crate::harness::{free_port, register_at, wait_healthy, workbook_binary as workbook};
 
 #[test]
 fn user_create_reads_the_password_from_stdin() {
@@ -90,19 +87,9 @@ async fn serve_answers_then_stops_gracefully_on_sigterm() {
         .env("WORKBOOK_SERVER__BIND", format!("127.0.0.1:{port}"))
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     assert!(wait_healthy(&base).await, "server did not come up");
-    let (status, _) = {
-        let r = client
-            .post(format!("{base}/api/workbook/auth/register"))
-            .json(&json!({"email": "x@example.com", "name": "X", "password": "password123"}))
-            .send()
-            .await
-            .unwrap();
-        (r.status(), ())
-    };
-    assert_eq!(status, StatusCode::CREATED);
+    register_at(&base, "x@example.com").await;
 
     let pid = server.id().to_string();
     assert!(

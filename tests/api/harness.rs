@@ -174,6 +174,13 @@ impl TestApp {
         body
     }
 
+    /// Creates a note from `body` as `token`; returns the note.
+    pub async fn create_note(&self, token: &str, body: Value) -> Value {
+        let (status, created) = self.post("/api/workbook/notes", Some(token), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        created["note"].clone()
+    }
+
     /// Registers an account with the given role and returns a fresh access token for it.
     pub async fn user_with_role(&self, email: &str, role: &str) -> String {
         let body = self.register(email, "password123").await;
@@ -207,6 +214,35 @@ pub fn workbook_binary(data_dir: &std::path::Path) -> std::process::Command {
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG");
     command
+}
+
+/// Registers `email` (password `password123`) on the server at `base`, one running as its
+/// own process rather than a [`TestApp`]; returns the access token.
+pub async fn register_at(base: &str, email: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/workbook/auth/register"))
+        .json(&json!({"email": email, "name": "Test User", "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// Creates a note from `body` as `token` on the server at `base` (see [`register_at`]);
+/// returns its id.
+pub async fn create_note_at(base: &str, token: &str, body: Value) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/workbook/notes"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    created["note"]["id"].as_str().unwrap().to_owned()
 }
 
 /// A loopback port nobody listens on right now.

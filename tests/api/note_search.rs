@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, TestApp};
-use crate::notes::{create_note, put, share, titles};
+use crate::notes::{put, share, titles};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -31,21 +31,18 @@ async fn search_ranks_and_highlights(backend: Backend) {
     };
     let me = app.user_with_role("me@example.com", "user").await;
     let other = app.user_with_role("other@example.com", "user").await;
-    create_note(
-        &app,
+    app.create_note(
         &me,
         json!({"title": "Tokio runtime", "content": "How the tokio runtime schedules tasks."}),
     )
     .await;
-    create_note(&app, &me, json!({"title": "Misc", "content": "A note that mentions the runtime of <b>tokio</b> once."})).await;
-    create_note(
-        &app,
+    app.create_note(&me, json!({"title": "Misc", "content": "A note that mentions the runtime of <b>tokio</b> once."})).await;
+    app.create_note(
         &me,
         json!({"title": "Unrelated", "content": "Gardening tips."}),
     )
     .await;
-    create_note(
-        &app,
+    app.create_note(
         &other,
         json!({"title": "Tokio runtime secrets", "content": "tokio runtime"}),
     )
@@ -109,20 +106,19 @@ async fn search_sees_only_what_the_caller_may_read(backend: Backend) {
     let me = app.user_with_role("me@example.com", "user").await;
     let owner = app.user_with_role("owner@example.com", "user").await;
     let stranger = app.user_with_role("stranger@example.com", "user").await;
-    let mine = create_note(
-        &app,
-        &me,
-        json!({"title": "Kernel notes", "content": "my kernel"}),
-    )
-    .await;
-    let theirs = create_note(
-        &app,
-        &owner,
-        json!({"title": "Kernel secrets", "content": "the kernel", "isPrivate": false}),
-    )
-    .await;
-    create_note(
-        &app,
+    let mine = app
+        .create_note(
+            &me,
+            json!({"title": "Kernel notes", "content": "my kernel"}),
+        )
+        .await;
+    let theirs = app
+        .create_note(
+            &owner,
+            json!({"title": "Kernel secrets", "content": "the kernel", "isPrivate": false}),
+        )
+        .await;
+    app.create_note(
         &owner,
         json!({"title": "Kernel diary", "content": "kernel kernel kernel"}),
     )
@@ -243,12 +239,12 @@ async fn search_follows_deleted_accounts(backend: Backend) {
     let owner = app.user_with_role("owner@example.com", "user").await;
     let leaving = app.user_with_role("leaving@example.com", "user").await;
     let staying = app.user_with_role("staying@example.com", "user").await;
-    let shared = create_note(
-        &app,
-        &owner,
-        json!({"title": "Shared plan", "content": "rollout", "isPrivate": false}),
-    )
-    .await;
+    let shared = app
+        .create_note(
+            &owner,
+            json!({"title": "Shared plan", "content": "rollout", "isPrivate": false}),
+        )
+        .await;
     let id = shared["id"].as_str().unwrap();
     for email in ["leaving@example.com", "staying@example.com"] {
         assert_eq!(
@@ -282,28 +278,25 @@ async fn search_combines_with_filters_and_paging(backend: Backend) {
         ("b", json!(["linux", "rust"]), "lang"),
         ("c", json!([]), "lang"),
     ] {
-        create_note(
-            &app,
+        app.create_note(
             &me,
             json!({"title": title, "content": "kernel", "tags": tags, "folder": folder}),
         )
         .await;
     }
-    create_note(
-        &app,
+    app.create_note(
         &me,
         json!({"title": "d", "content": "userland", "tags": ["linux"]}),
     )
     .await;
-    let theirs = create_note(
-        &app,
-        &friend,
-        json!({"title": "e", "content": "kernel", "tags": ["linux"], "folder": "os",
+    let theirs = app
+        .create_note(
+            &friend,
+            json!({"title": "e", "content": "kernel", "tags": ["linux"], "folder": "os",
                "isPrivate": false}),
-    )
-    .await;
-    create_note(
-        &app,
+        )
+        .await;
+    app.create_note(
         &friend,
         json!({"title": "f", "content": "kernel", "tags": ["linux"], "folder": "os"}),
     )

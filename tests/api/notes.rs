@@ -16,12 +16,6 @@ on_both_backends!(
     validation_names_the_fields,
 );
 
-pub(crate) async fn create_note(app: &TestApp, token: &str, body: Value) -> Value {
-    let (status, created) = app.post("/api/workbook/notes", Some(token), body).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created["note"].clone()
-}
-
 pub(crate) async fn put(app: &TestApp, token: &str, id: &str, body: Value) -> (StatusCode, Value) {
     app.call(
         Method::PUT,
@@ -37,9 +31,7 @@ async fn create_read_update_delete_with_versions(backend: Backend) {
         return;
     };
     let token = app.user_with_role("owner@example.com", "user").await;
-    let note = create_note(
-        &app,
-        &token,
+    let note = app.create_note(&token,
         json!({"title": "Week 1", "content": "# Goals\nlearn", "tags": ["Rust", "rust", " week "],
                "folder": "course"}),
     )
@@ -114,14 +106,16 @@ async fn authorization_matrix(backend: Backend) {
     let stranger = app.user_with_role("stranger@example.com", "user").await;
     let admin = app.user_with_role("admin@example.com", "admin").await;
 
-    let private = create_note(&app, &owner, json!({"title": "Diary"})).await;
+    let private = app.create_note(&owner, json!({"title": "Diary"})).await;
     let private_id = private["id"].as_str().unwrap();
     assert_eq!(
         share(&app, &owner, private_id, "reader@example.com", "read").await,
         StatusCode::CONFLICT
     );
 
-    let note = create_note(&app, &owner, json!({"title": "Plan", "isPrivate": false})).await;
+    let note = app
+        .create_note(&owner, json!({"title": "Plan", "isPrivate": false}))
+        .await;
     let id = note["id"].as_str().unwrap();
     assert_eq!(
         share(&app, &owner, id, "writer@example.com", "write").await,
@@ -290,19 +284,15 @@ async fn list_filters_and_paging(backend: Backend) {
         ("d", json!([]), "two"),
         ("e", json!(["x", "y", "z"]), "two"),
     ] {
-        create_note(
-            &app,
-            &me,
-            json!({"title": title, "tags": tags, "folder": folder}),
+        app.create_note(&me, json!({"title": title, "tags": tags, "folder": folder}))
+            .await;
+    }
+    let theirs = app
+        .create_note(
+            &friend,
+            json!({"title": "f", "tags": ["x"], "isPrivate": false}),
         )
         .await;
-    }
-    let theirs = create_note(
-        &app,
-        &friend,
-        json!({"title": "f", "tags": ["x"], "isPrivate": false}),
-    )
-    .await;
     share(
         &app,
         &friend,
@@ -406,14 +396,13 @@ async fn exports_in_every_format(backend: Backend) {
         "# Heading\n\nFirst paragraph (with parens).\n\n{}",
         "word ".repeat(400)
     );
-    let note = create_note(
-        &app,
-        &me,
-        json!({"title": "Export me", "content": body, "tags": ["t1"]}),
-    )
-    .await;
-    create_note(
-        &app,
+    let note = app
+        .create_note(
+            &me,
+            json!({"title": "Export me", "content": body, "tags": ["t1"]}),
+        )
+        .await;
+    app.create_note(
         &me,
         json!({"title": "Second note", "content": "second body"}),
     )
@@ -475,15 +464,14 @@ async fn account_export_and_deletion(backend: Backend) {
     };
     let leaving = app.user_with_role("leaving@example.com", "user").await;
     let friend = app.user_with_role("friend@example.com", "user").await;
-    let note = create_note(&app, &leaving, json!({"title": "Mine", "isPrivate": false})).await;
+    let note = app
+        .create_note(&leaving, json!({"title": "Mine", "isPrivate": false}))
+        .await;
     let id = note["id"].as_str().unwrap();
     share(&app, &leaving, id, "friend@example.com", "write").await;
-    let theirs = create_note(
-        &app,
-        &friend,
-        json!({"title": "Theirs", "isPrivate": false}),
-    )
-    .await;
+    let theirs = app
+        .create_note(&friend, json!({"title": "Theirs", "isPrivate": false}))
+        .await;
     share(
         &app,
         &friend,

@@ -35,6 +35,18 @@ impl AudioFormat {
         }
     }
 
+    /// The format [`extension`](Self::extension) names, if it names one.
+    pub fn from_extension(extension: &str) -> Option<AudioFormat> {
+        [
+            AudioFormat::Wav,
+            AudioFormat::Mp3,
+            AudioFormat::M4a,
+            AudioFormat::OggOpus,
+        ]
+        .into_iter()
+        .find(|format| format.extension() == extension)
+    }
+
     /// The customary file extension, without the dot.
     pub fn extension(self) -> &'static str {
         match self {

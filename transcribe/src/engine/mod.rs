@@ -71,6 +71,15 @@ impl Default for EngineConfig {
     }
 }
 
+/// For optional text settings: an empty string (what a configuration file or an environment
+/// variable can say for "unset") is `None`, as an absent value is.
+pub(crate) fn empty_as_none<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    let value: Option<String> = Option::deserialize(d)?;
+    Ok(value.filter(|v| !v.is_empty()))
+}
+
 /// Build the configured engine, shareable between worker threads. Loading a Whisper model
 /// takes a moment and reads the whole file: call this on a blocking thread at start-up.
 pub fn build_engine(config: &EngineConfig) -> Result<Arc<dyn Engine>> {
@@ -101,6 +110,24 @@ mod tests {
             panic!("wrong kind")
         };
         assert_eq!((o.api_key, o.timeout_secs), (None, 300));
+    }
+
+    #[test]
+    fn an_empty_language_or_key_is_none() {
+        let openai: EngineConfig = serde_json::from_str(
+            r#"{"engine":"openai","base_url":"http://x","model":"m","api_key":"","language":""}"#,
+        )
+        .unwrap();
+        let EngineConfig::OpenAi(o) = openai else {
+            panic!("wrong kind")
+        };
+        assert_eq!((o.api_key, o.language), (None, None));
+        let whisper: EngineConfig =
+            serde_json::from_str(r#"{"engine":"whisper","model_path":"m","language":""}"#).unwrap();
+        let EngineConfig::Whisper(w) = whisper else {
+            panic!("wrong kind")
+        };
+        assert_eq!(w.language, None);
     }
 
     #[test]

@@ -25,12 +25,12 @@ pub struct OpenAiConfig {
     /// Scheme, host and port, e.g. `http://127.0.0.1:8000` (`/v1/...` is appended).
     pub base_url: String,
     /// Sent as `Authorization: Bearer …` when set.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::empty_as_none")]
     pub api_key: Option<String>,
     /// The `model` form field, e.g. `whisper-1`, or the model directory a local server loaded.
     pub model: String,
     /// Language hint (`en`, …); the server detects it when `None`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::empty_as_none")]
     pub language: Option<String>,
     /// Upper bound for one request, upload and transcription included.
     #[serde(default = "default_timeout_secs")]

@@ -25,7 +25,7 @@ pub struct WhisperConfig {
     pub threads: usize,
     /// Spoken language code (`en`, `de`, …) for multilingual models; `None` detects it.
     /// English-only models always use `en`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::empty_as_none")]
     pub language: Option<String>,
     /// 1 decodes greedily (fastest); more runs a beam search of that width.
     #[serde(default = "default_beam_size")]
