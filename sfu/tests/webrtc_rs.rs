@@ -279,10 +279,10 @@ fn send_media(
             tick.tick().await;
             let opus = rtp(OPUS_PT, i, i.wrapping_mul(960), a_ssrc, vec![marker; 80]);
             let _ = audio.write_rtp(opus).await;
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 let frame = i / 2;
                 // VP8 descriptor (S=1, partition 0), then a frame tag: P=0 keyframe, P=1 not.
-                let mut payload = vec![0x10, if frame % 25 == 0 { 0x00 } else { 0x01 }];
+                let mut payload = vec![0x10, if frame.is_multiple_of(25) { 0x00 } else { 0x01 }];
                 payload.extend(std::iter::repeat_n(marker, 900));
                 let vp8 = rtp(VP8_PT, frame, frame.wrapping_mul(3000), v_ssrc, payload);
                 let _ = video.write_rtp(vp8).await;

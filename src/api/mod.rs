@@ -149,7 +149,7 @@ pub fn router(state: AppState) -> Router {
 /// The dedicated `metrics.bind` listener's routes: `/metrics` only.
 pub fn metrics_router(state: AppState) -> Router {
     Router::new()
-        .route("/metrics", get(health::metrics_dedicated))
+        .route("/metrics", axum::routing::get(health::metrics_dedicated))
         .fallback(not_found)
         .layer(from_fn(headers::hygiene))
         .with_state(state)

@@ -6,11 +6,12 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 use crdt::{Access, CloseCode, Connection, NoteId, Outbox, Outgoing, UserId};
 use futures_util::SinkExt;
 
+use crate::http::ws_close;
 use crate::state::NoteRooms;
 
 /// Who joins which room with what access, once the token and the note check out (the
@@ -25,9 +26,6 @@ pub struct Admission {
 const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// Frames written with one flush at most, so a busy connection still yields to others.
 const MAX_COALESCED: usize = 32;
-/// After our close frame, how long to wait for the client's reply. Dropping a socket with
-/// unread input resets it, and the client would see 1006 instead of our code.
-const CLOSE_DRAIN: Duration = Duration::from_secs(2);
 
 /// Serves one admitted (or refused) WebSocket until either side ends it.
 pub async fn serve(
@@ -112,30 +110,8 @@ fn read_error(error: axum::Error) -> Option<CloseCode> {
     }
 }
 
-/// Sends the close frame, then reads until the client answers or [`CLOSE_DRAIN`] passes.
-/// The close frame waits behind what the socket already holds, so a slow consumer that
-/// catches up within [`SEND_TIMEOUT`] still learns its code (4500) and reconnects.
-async fn close(mut socket: WebSocket, code: CloseCode) {
+/// Counts the close by code for `/metrics`, then closes (see [`ws_close::close`]).
+async fn close(socket: WebSocket, code: CloseCode) {
     metrics::counter!("note_socket_closes_total", "code" => code.code().to_string()).increment(1);
-    let frame = CloseFrame {
-        code: code.code(),
-        reason: code.reason().into(),
-    };
-    let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame))));
-    if !matches!(sent.await, Ok(Ok(()))) {
-        return;
-    }
-    let drained = tokio::time::timeout(CLOSE_DRAIN, async {
-        loop {
-            match socket.recv().await {
-                Some(Ok(Message::Close(_))) => return,
-                Some(Ok(_)) => {}
-                // Unreadable input (the rest of an oversized frame) ends the stream: hold the
-                // socket until the deadline, so the client reads our close frame before
-                // dropping it resets the connection.
-                Some(Err(_)) | None => std::future::pending::<()>().await,
-            }
-        }
-    });
-    let _ = drained.await;
+    ws_close::close(socket, code.code(), code.reason(), SEND_TIMEOUT).await;
 }

@@ -6,3 +6,4 @@ pub mod headers;
 pub mod listener;
 pub mod pagination;
 pub mod rate_limit;
+pub mod ws_close;

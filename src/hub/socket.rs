@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use bytes::Bytes;
 use futures_util::SinkExt;
 use signaling::protocol::server as frames;
@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::connection::{Outbox, Outgoing};
 use super::sink::Connection;
 use super::{Hub, SessionLog};
+use crate::http::ws_close;
 
 /// Keeps intermediaries from timing an idle socket out.
 const PING_EVERY: Duration = Duration::from_secs(25);
@@ -22,9 +23,6 @@ const PING_EVERY: Duration = Duration::from_secs(25);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames written with one flush at most, so a busy connection still yields to others.
 const WRITE_BATCH: usize = 64;
-/// After our close frame, how long to wait for the client's. Dropping a socket with unread
-/// input resets it, and the client would see 1006 instead of our code.
-const CLOSE_DRAIN: Duration = Duration::from_secs(2);
 
 /// Serves one upgraded socket until either side closes it.
 pub async fn serve<L: SessionLog>(
@@ -119,29 +117,8 @@ fn read_error(error: axum::Error) -> Option<CloseCode> {
     }
 }
 
-/// Sends the close frame (counted by code for `/metrics`), then reads until the client
-/// answers or [`CLOSE_DRAIN`] passes.
-async fn close(mut socket: WebSocket, code: CloseCode) {
+/// Counts the close by code for `/metrics`, then closes (see [`ws_close::close`]).
+async fn close(socket: WebSocket, code: CloseCode) {
     metrics::counter!("hub_socket_closes_total", "code" => code.code().to_string()).increment(1);
-    let frame = CloseFrame {
-        code: code.code(),
-        reason: Utf8Bytes::from_static(code.reason()),
-    };
-    let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame))));
-    if !matches!(sent.await, Ok(Ok(()))) {
-        return;
-    }
-    let drained = tokio::time::timeout(CLOSE_DRAIN, async {
-        loop {
-            match socket.recv().await {
-                Some(Ok(Message::Close(_))) => return,
-                Some(Ok(_)) => {}
-                // Unreadable input (the rest of an oversized frame) ends the stream: hold
-                // the socket until the deadline, so the client reads our close frame before
-                // dropping it resets the connection.
-                Some(Err(_)) | None => std::future::pending::<()>().await,
-            }
-        }
-    });
-    let _ = drained.await;
+    ws_close::close(socket, code.code(), code.reason(), SEND_TIMEOUT).await;
 }

@@ -6,8 +6,7 @@
 //! cargo build --release -p workbook -p loadtests
 //! taskset -c 1 target/release/signins --server-bin old/workbook --server-bin target/release/workbook
 //! ```
-//! The server is pinned to core 0 (`taskset -c 0` around it), the generator runs where it
-//! is started.
+//! The server is pinned to core 0, the generator runs where it is started.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,8 +42,7 @@ async fn main() -> anyhow::Result<()> {
     println!("| server | start | after sign-ups | after sign-ins | after 10 s idle | failures |");
     println!("|---|---|---|---|---|---|");
     for binary in &args.server_bin {
-        let server = Server::start(binary, None).await?;
-        pin_to_core_zero(server.pid);
+        let server = Server::start(binary, None, Some("0")).await?;
         let start = rss_mib(server.pid);
         let failures = Arc::new(AtomicUsize::new(0));
         flood(&server, &args, "register", &failures).await;
@@ -101,12 +99,4 @@ async fn flood(server: &Server, args: &Args, route: &str, failures: &Arc<AtomicU
 
 fn rss_mib(pid: u32) -> f64 {
     ProcessUsage::read(pid).map_or(0.0, |usage| usage.rss_bytes as f64 / (1024.0 * 1024.0))
-}
-
-/// The server on core 0, all its threads (the load generator is started on core 1).
-fn pin_to_core_zero(pid: u32) {
-    let _ = std::process::Command::new("taskset")
-        .args(["-a", "-p", "-c", "0", &pid.to_string()])
-        .stdout(std::process::Stdio::null())
-        .status();
 }

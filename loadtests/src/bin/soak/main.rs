@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
-use loadtests::yclient::Measurement;
 use loadtests::session;
-use loadtests::{ProcessUsage, ServerArgs, account};
+use loadtests::yclient::Measurement;
+use loadtests::{ProcessUsage, Server, ServerArgs, account};
 
 mod hub;
 mod notes;
