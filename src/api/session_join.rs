@@ -184,8 +184,8 @@ fn hub_url(state: &AppState, headers: &HeaderMap, id: Uuid) -> String {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct HubQuery {
-    /// The join ticket from `POST .../join`.
-    pub ticket: String,
+    /// The join ticket from `POST .../join` (missing: 401 `invalid_ticket`, like a bad one).
+    pub ticket: Option<String>,
     /// The last event seq this client saw (reconnect): the missed events follow the welcome.
     pub last_seq: Option<u64>,
 }
@@ -196,7 +196,7 @@ pub struct HubQuery {
     params(("id" = Uuid, Path), HubQuery),
     responses(
         (status = 101, description = "switching to the hub protocol"),
-        (status = 401, description = "`invalid_ticket` (bad, expired) or `ticket_used`", body = ErrorBody),
+        (status = 401, description = "`invalid_ticket` (missing, bad, expired) or `ticket_used`", body = ErrorBody),
         (status = 403, description = "`wrong_session`: the ticket is for another session", body = ErrorBody),
         (status = 426, description = "not a WebSocket upgrade request", body = ErrorBody),
     ))]
@@ -206,7 +206,8 @@ pub async fn websocket(
     ApiQuery(query): ApiQuery<HubQuery>,
     ApiWebSocket(upgrade): ApiWebSocket,
 ) -> ApiResult<Response> {
-    let claims = ticket::verify(&state.keys, &query.ticket, id).map_err(ticket_error)?;
+    let presented = query.ticket.as_deref().unwrap_or_default();
+    let claims = ticket::verify(&state.keys, presented, id).map_err(ticket_error)?;
     if !session_tickets::consume(&state.db, claims.jti, id, claims.expires_at()).await? {
         return Err(ticket_error(TicketError::Used));
     }
