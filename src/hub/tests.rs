@@ -94,6 +94,13 @@ fn participant(name: &str) -> ParticipantInfo {
     }
 }
 
+/// Connects `who` to `session` and reads its welcome.
+async fn welcomed(hub: &Hub<MemoryLog>, session: Uuid, who: ParticipantInfo) -> Connection {
+    let mut connection = hub.connect(session, who, None).await.unwrap();
+    assert_eq!(next_json(&mut connection).await["type"], "welcome");
+    connection
+}
+
 async fn next_json(connection: &mut Connection) -> Value {
     match connection.outbox.recv().await {
         Outgoing::Frame(bytes) => serde_json::from_slice(&bytes).unwrap(),
@@ -109,11 +116,7 @@ async fn connections_receive_only_what_the_log_has_stored() {
     let log = MemoryLog::default();
     let hub = hub(&log);
     let session = Uuid::new_v4();
-    let mut ann = hub
-        .connect(session, participant("Ann"), None)
-        .await
-        .unwrap();
-    assert_eq!(next_json(&mut ann).await["type"], "welcome");
+    let mut ann = welcomed(&hub, session, participant("Ann")).await;
 
     ann.sink
         .send(br#"{"type":"chat.send","id":1,"text":"hello"}"#.as_slice().into())
@@ -157,11 +160,7 @@ async fn shutdown_stores_departures_and_closes_with_restarting() {
     let log = MemoryLog::default();
     let hub = hub(&log);
     let session = Uuid::new_v4();
-    let mut ann = hub
-        .connect(session, participant("Ann"), None)
-        .await
-        .unwrap();
-    assert_eq!(next_json(&mut ann).await["type"], "welcome");
+    let mut ann = welcomed(&hub, session, participant("Ann")).await;
 
     hub.shutdown().await;
     assert_eq!(
@@ -238,10 +237,8 @@ async fn the_media_engine_hears_decisions_and_its_reports_become_events() {
     let session = Uuid::new_v4();
     let (host_info, ann_info) = (host("Host"), participant("Ann"));
     let (host_id, ann_id) = (host_info.participant, ann_info.participant);
-    let mut host = hub.connect(session, host_info, None).await.unwrap();
-    let mut ann = hub.connect(session, ann_info, None).await.unwrap();
-    assert_eq!(next_json(&mut host).await["type"], "welcome");
-    assert_eq!(next_json(&mut ann).await["type"], "welcome");
+    let mut host = welcomed(&hub, session, host_info).await;
+    let mut ann = welcomed(&hub, session, ann_info).await;
 
     let mute = format!(
         r#"{{"type":"mod.mute_request","id":1,"participant":"{}","media":"audio"}}"#,

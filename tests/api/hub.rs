@@ -56,6 +56,10 @@ async fn tickets_are_single_use_unexpired_and_for_one_session(backend: Backend) 
         refused_status(&ws_url(&app, &id, "not.a.ticket", None)).await,
         401
     );
+    // No ticket at all is refused like a bad one, not as a malformed query.
+    let base = app.base.replacen("http://", "ws://", 1);
+    let bare = format!("{base}/api/workbook/sessions/{id}/ws");
+    assert_eq!(refused_status(&bare).await, 401);
 }
 
 async fn chat_history_direct_messages_and_bad_frames(backend: Backend) {
