@@ -237,7 +237,7 @@ async fn the_media_engine_hears_decisions_and_its_reports_become_events() {
     let session = Uuid::new_v4();
     let (host_info, ann_info) = (host("Host"), participant("Ann"));
     let (host_id, ann_id) = (host_info.participant, ann_info.participant);
-    let mut host = welcomed(&hub, session, host_info).await;
+    let host = welcomed(&hub, session, host_info).await;
     let mut ann = welcomed(&hub, session, ann_info).await;
 
     let mute = format!(
