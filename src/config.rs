@@ -29,6 +29,30 @@ pub struct Config {
     pub hub: HubConfig,
     pub metrics: MetricsConfig,
     pub connections: ConnectionsConfig,
+    pub media: MediaConfig,
+}
+
+/// The embedded SFU and the ICE servers clients are given (see `configs/default.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    pub enabled: bool,
+    pub bind: SocketAddr,
+    /// Empty, or the IP address announced in ICE candidates (checked at load).
+    pub public_ip: String,
+    pub reconnect_grace_secs: u64,
+    pub max_peers: usize,
+    pub stun_urls: Vec<String>,
+    pub turn_urls: Vec<String>,
+    pub turn_secret: String,
+    pub turn_ttl_secs: u64,
+}
+
+impl MediaConfig {
+    /// The announced address, if one is configured.
+    pub fn public_ip(&self) -> Option<std::net::IpAddr> {
+        self.public_ip.parse().ok()
+    }
 }
 
 /// Limits and timeouts of every listener's connections (see `configs/default.toml`).
@@ -340,9 +364,50 @@ impl Config {
         if !self.metrics.token.is_empty() && self.metrics.token.len() < 16 {
             return invalid("metrics.token", "must be at least 16 characters (or empty)");
         }
+        self.validate_media()?;
         let redis = &self.cluster.redis_url;
         if !(redis.is_empty() || redis.starts_with("redis://") || redis.starts_with("rediss://")) {
             return invalid("cluster.redis_url", "must be empty or redis://...");
+        }
+        Ok(())
+    }
+
+    fn validate_media(&self) -> Result<(), ConfigError> {
+        let media = &self.media;
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
+        if !media.enabled {
+            return Ok(());
+        }
+        if !media.public_ip.is_empty() && media.public_ip().is_none() {
+            return invalid("media.public_ip", "must be empty or an IP address");
+        }
+        if media.bind.ip().is_unspecified() && media.public_ip.is_empty() {
+            return invalid(
+                "media.public_ip",
+                "must be set when media.bind is an unspecified address (0.0.0.0 or ::)",
+            );
+        }
+        if media.max_peers == 0 {
+            return invalid("media.max_peers", "must be at least 1");
+        }
+        let urls = media.stun_urls.iter().chain(&media.turn_urls);
+        if let Some(bad) = urls.clone().find(|u| !is_ice_url(u)) {
+            let message = format!("`{bad}` is not a stun:, stuns:, turn: or turns: URL");
+            return invalid("media.stun_urls / media.turn_urls", &message);
+        }
+        if !media.turn_urls.is_empty() && media.turn_secret.len() < 16 {
+            return invalid(
+                "media.turn_secret",
+                "must be at least 16 characters when turn_urls are set",
+            );
+        }
+        if media.turn_ttl_secs == 0 {
+            return invalid("media.turn_ttl_secs", "must be at least 1");
         }
         Ok(())
     }
@@ -374,6 +439,13 @@ impl Config {
     pub fn refresh_ttl(&self) -> Duration {
         Duration::from_secs(self.auth.refresh_ttl_secs)
     }
+}
+
+/// An ICE server URL as RFC 7064 / 7065 spell them.
+fn is_ice_url(url: &str) -> bool {
+    ["stun:", "stuns:", "turn:", "turns:"]
+        .iter()
+        .any(|scheme| url.starts_with(scheme) && url.len() > scheme.len())
 }
 
 /// One line per problem, each naming its key in the file's spelling (`server.bind`) and

@@ -16,7 +16,7 @@ use crate::http::listener;
 use crate::http::rate_limit::RateLimits;
 use crate::hub::Hub;
 use crate::hub::ballot::BallotSecret;
-use crate::hub::media::NoMedia;
+use crate::hub::media::{MediaEngine, NoMedia};
 use crate::state::{AppState, NoteRooms};
 use crate::telemetry::OpenCount;
 use crate::transcription::Transcription;
@@ -53,12 +53,28 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     rooms_config.save_text_every = Duration::from_millis(config.notes.save_text_every_ms);
     let rooms = crdt::Rooms::new(DbNoteStore::new(db.clone()), rooms_config);
     tokio::spawn(catch_up_note_texts(db.clone(), rooms.clone()));
+    let started = if config.media.enabled {
+        let bind = config.media.bind;
+        let started = crate::media::start(&config.media)
+            .with_context(|| format!("starting the SFU on UDP {bind}"))?;
+        Some(started)
+    } else {
+        None
+    };
+    let engine: Arc<dyn MediaEngine> = match &started {
+        Some(started) => started.engine.clone(),
+        None => Arc::new(NoMedia),
+    };
     let hub = Hub::new(
         DbSessionLog::new(db.clone()),
-        Arc::new(NoMedia),
+        engine,
         BallotSecret::derive(&secret),
         &config.hub,
     );
+    let media = started.map(|started| {
+        tokio::spawn(crate::media::forward_reports(hub.clone(), started.reports));
+        started.media
+    });
     Ok(AppState {
         hub,
         transcription,
@@ -75,6 +91,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         db,
         note_sockets: OpenCount::default(),
         hub_sockets: OpenCount::default(),
+        media,
     })
 }
 

@@ -36,4 +36,6 @@ pub struct AppState {
     /// WebSockets open on the notes endpoint and on the session hub (for `/metrics`).
     pub note_sockets: OpenCount,
     pub hub_sockets: OpenCount,
+    /// The embedded SFU, unless `[media] enabled = false`.
+    pub media: Option<Arc<crate::media::Media>>,
 }

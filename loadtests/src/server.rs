@@ -53,6 +53,7 @@ impl Server {
                 data_dir.display().to_string(),
             ),
             ("WORKBOOK_LOG__FILTER".to_owned(), "warn".to_owned()),
+            ("WORKBOOK_MEDIA__BIND".to_owned(), "127.0.0.1:0".to_owned()),
             // `/metrics` is off the public listener unless a token is configured.
             (
                 "WORKBOOK_METRICS__TOKEN".to_owned(),

@@ -26,7 +26,7 @@ use crate::config::SfuConfig;
 use crate::error::SfuError;
 use crate::event::SfuEvent;
 use crate::forward::layer::Quality;
-use crate::ids::{PeerId, RoomId, Source, TrackId};
+use crate::ids::{PeerId, RoomId, Source, Sources, TrackId};
 use crate::peer::PeerConfig;
 use crate::shard::{Shard, ShardInput, ShardOutput};
 use crate::stats::{Counters, SfuStats, ShardCounters};
@@ -45,6 +45,7 @@ enum Command {
     AddCandidate(PeerId, String, Reply<()>),
     Subscribe(PeerId, TrackId, Option<Quality>, Reply<()>),
     SetMuted(PeerId, Source, bool, Reply<()>),
+    SetMayPublish(PeerId, Sources, Reply<()>),
     ClosePeer(PeerId, Reply<()>),
     EndRoom(RoomId, Reply<()>),
 }
@@ -192,6 +193,9 @@ fn apply(shard: &mut Shard, command: Command) {
         Command::SetMuted(peer, source, muted, reply) => {
             _ = reply.send(shard.set_muted(now, peer, source, muted))
         }
+        Command::SetMayPublish(peer, sources, reply) => {
+            _ = reply.send(shard.set_may_publish(now, peer, sources))
+        }
         Command::ClosePeer(peer, reply) => _ = reply.send(shard.close_peer(now, peer)),
         Command::EndRoom(room, reply) => {
             shard.end_room(now, room);
@@ -270,6 +274,13 @@ impl SfuHandle {
         muted: bool,
     ) -> Result<(), SfuError> {
         self.call(|r| Command::SetMuted(peer, source, muted, r))
+            .await
+    }
+
+    /// Changes what `peer` may publish (a role change); tracks of a source no longer
+    /// allowed are muted.
+    pub async fn set_may_publish(&self, peer: PeerId, sources: Sources) -> Result<(), SfuError> {
+        self.call(|r| Command::SetMayPublish(peer, sources, r))
             .await
     }
 

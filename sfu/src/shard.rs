@@ -27,7 +27,7 @@ use crate::event::{CloseReason, SfuEvent};
 use crate::forward::codec::is_keyframe;
 use crate::forward::layer::Quality;
 use crate::forward::router::{Input, Output, Packet, Router, TrackKind};
-use crate::ids::{PeerId, RoomId, Source, TrackId};
+use crate::ids::{PeerId, RoomId, Source, Sources, TrackId};
 use crate::peer::{Peer, PeerConfig, ToOpen};
 use crate::speaker::SpeakerDetector;
 use crate::stats::{Counters, ShardCounters};
@@ -280,6 +280,34 @@ impl Shard {
         ids.sort();
         for track in ids {
             self.route(Input::Muted { track, muted }, None);
+        }
+        self.flush();
+        Ok(())
+    }
+
+    /// Changes what a peer may publish (a role change): later offers are checked against
+    /// `sources`, and its tracks of a source no longer allowed are muted at once.
+    pub fn set_may_publish(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        sources: Sources,
+    ) -> Result<(), SfuError> {
+        self.now = self.now.max(now);
+        let p = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SfuError::NoSuchPeer(peer))?;
+        p.config.may_publish = sources;
+        let mut forbidden: Vec<TrackId> = self
+            .tracks
+            .iter()
+            .filter(|(_, t)| t.publisher == peer && !sources.contains(t.source))
+            .map(|(&id, _)| id)
+            .collect();
+        forbidden.sort();
+        for track in forbidden {
+            self.route(Input::Muted { track, muted: true }, None);
         }
         self.flush();
         Ok(())

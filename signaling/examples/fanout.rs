@@ -32,7 +32,7 @@ fn main() {
                     deliveries += to.len();
                     largest_frame = largest_frame.max(frame.as_bytes().len());
                 }
-                Output::Close { .. } => {}
+                Output::Close { .. } | Output::Media(_) => {}
             }
         }
         deliveries

@@ -30,6 +30,9 @@ pub enum ErrorCode {
     SessionEnded,
     /// A per-session cap (polls, questions, lobby size) is reached.
     LimitReached,
+    /// The server cannot do this now: media is off or its engine is overloaded, or
+    /// recording is not available on this server.
+    Unavailable,
 }
 
 /// A refused command: a code and a human-readable message.

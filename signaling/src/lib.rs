@@ -32,6 +32,7 @@
 //!         Output::Persist(event) => stored.push(event.to_json()), // INSERT before sending on
 //!         Output::Send { to, frame } => { let _shared: bytes::Bytes = frame.into_bytes(); let _ = to; }
 //!         Output::Close { connection, code } => { let _ = (connection, code.code(), code.reason()); }
+//!         Output::Media(request) => { let _ = request; } // to the media engine (the SFU)
 //!     }
 //! }
 //! assert_eq!(stored.len(), 2); // participant.joined, chat.posted
@@ -62,4 +63,6 @@ pub use ids::{
 pub use limits::Limits;
 pub use protocol::client::{ClientMessage, Command, parse_client_message};
 pub use protocol::server::{CloseCode, Frame};
-pub use session::{Join, JoinRefused, Output, ReplayError, Session, SessionConfig};
+pub use session::{
+    Join, JoinRefused, MediaMessage, MediaRequest, Output, ReplayError, Session, SessionConfig,
+};

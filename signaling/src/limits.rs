@@ -46,7 +46,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_frame_bytes: 16 * 1024,
+            // An SDP offer with three m-lines and every codec a browser knows is ~12 KB.
+            max_frame_bytes: 64 * 1024,
             chat_chars: 2000,
             poll_question_chars: 500,
             poll_options: 10,

@@ -262,6 +262,20 @@ fn recording_announces_consent_to_everyone() {
 }
 
 #[test]
+fn recording_is_refused_where_the_server_cannot_record() {
+    let mut room = Room::with_config(SessionConfig::default());
+    let host = room.join("Host", SessionRole::Host);
+    let ann = room.join("Ann", SessionRole::Participant);
+    room.take(ann);
+    assert_eq!(
+        room.err(host, json!({"type": "recording.start"})),
+        "unavailable"
+    );
+    assert!(room.session.state().recording.is_none());
+    assert!(room.take(ann).is_empty(), "nobody is told of a recording");
+}
+
+#[test]
 fn ending_closes_everyone_and_refuses_joins() {
     let mut room = Room::new();
     let host = room.join("Host", SessionRole::Host);
@@ -307,6 +321,7 @@ fn a_full_lobby_refuses_and_hidden_participants_take_no_messages() {
     let mut room = Room::with_config(SessionConfig {
         limits,
         lobby: true,
+        ..SessionConfig::default()
     });
     let host = room.join("Host", SessionRole::Host);
     room.join("Ann", SessionRole::Participant);

@@ -57,7 +57,7 @@ fn oversized_frames_are_refused_before_parsing() {
 
     let mut room = Room::with_config(SessionConfig {
         limits,
-        lobby: false,
+        ..SessionConfig::default()
     });
     let pat = room.join("Pat", SessionRole::Participant);
     room.send_raw(pat, big.as_bytes());

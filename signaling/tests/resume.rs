@@ -112,7 +112,7 @@ fn a_gap_older_than_the_ring_gets_a_snapshot() {
         Session::new(
             SessionConfig {
                 limits,
-                lobby: false,
+                ..SessionConfig::default()
             },
             test_ballot_key,
         ),

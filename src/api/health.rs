@@ -23,6 +23,19 @@ pub struct Health {
     pub status: &'static str,
     pub timestamp: chrono::DateTime<chrono::Utc>,
     pub checks: BTreeMap<&'static str, Check>,
+    /// The SFU, or `null` when media is off.
+    pub media: Option<MediaHealth>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MediaHealth {
+    /// The UDP port every WebRTC peer uses.
+    pub port: u16,
+    /// The announced address (`udp://ip:port`), as `join` gives it.
+    pub url: String,
+    /// Peers connected now.
+    pub peers: u64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -70,10 +83,16 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         (StatusCode::OK, "healthy")
     };
+    let media = state.media.as_ref().map(|media| MediaHealth {
+        port: media.port(),
+        url: media.media_url(),
+        peers: media.stats().total().peers,
+    });
     let body = Health {
         status: word,
         timestamp: chrono::Utc::now(),
         checks,
+        media,
     };
     (status, Json(body))
 }
@@ -149,6 +168,9 @@ fn render_metrics(state: &AppState) -> Response {
     ];
     for (name, value) in gauges {
         metrics::gauge!(name).set(value as f64);
+    }
+    if let Some(media) = &state.media {
+        media.export_metrics();
     }
     (
         [("content-type", "text/plain; version=0.0.4")],

@@ -20,11 +20,12 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery, ApiWebSocket, parse_json};
 use crate::hub::ticket::{self, TicketClaims, TicketError};
 use crate::hub::{names, roles, socket};
+use crate::media::ice::{IceServer, ice_servers};
 use crate::state::AppState;
 
-/// Larger than the hub's own frame cap (16 KiB), so an oversized frame gets the hub's
-/// `too_large` error frame; past it the socket closes with 4413.
-const MAX_WS_MESSAGE: usize = 64 * 1024;
+/// Larger than the hub's own frame cap (64 KiB, room for an SDP offer), so an oversized
+/// frame gets the hub's `too_large` error frame; past it the socket closes with 4413.
+const MAX_WS_MESSAGE: usize = 128 * 1024;
 /// Small socket buffers: tungstenite's default 128 KiB read buffer is zero-filled per
 /// socket, most of what an idle hub connection cost; frames past it still arrive.
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
@@ -59,10 +60,12 @@ pub struct JoinResponse {
     pub ticket_expires_at: DateTime<Utc>,
     /// `ws(s)://host/api/workbook/sessions/{id}/ws`.
     pub hub_url: String,
-    /// The media server (SFU) URL; `null` until the SFU exists.
+    /// The SFU's address (`udp://ip:port`), or `null` when the server has no media. The
+    /// SDP exchange itself runs over `hubUrl` (`media.*` messages).
     pub media_url: Option<String>,
-    /// STUN/TURN servers for WebRTC; empty until the SFU exists.
-    pub ice_servers: Vec<serde_json::Value>,
+    /// STUN/TURN servers for the client's `RTCPeerConnection` (TURN with time-limited
+    /// credentials); empty when none are configured.
+    pub ice_servers: Vec<IceServer>,
 }
 
 /// Issues a join ticket for a live session.
@@ -134,8 +137,11 @@ pub async fn join(
         ticket: ticket::issue(&state.keys, &claims),
         ticket_expires_at: claims.expires_at(),
         session,
-        media_url: None,
-        ice_servers: Vec::new(),
+        media_url: state.media.as_ref().map(|media| media.media_url()),
+        ice_servers: match state.media {
+            Some(_) => ice_servers(&state.config.media, caller.id, Utc::now()),
+            None => Vec::new(),
+        },
     }))
 }
 

@@ -1,29 +1,37 @@
-//! The seam between a session and its media engine (the SFU). The session task tells the
-//! engine what the hub decided, from events it has stored; the engine reports what it saw
-//! through [`crate::hub::Hub::media_report`], which the session turns into events and
-//! signals. `signaling` knows nothing of media engines and the engine nothing of sessions'
-//! rules: this module is the only place they meet.
+//! The seam between a session and its media engine (the SFU, `crate::media`). The session
+//! task tells the engine what the hub decided, from events it has stored, and hands it the
+//! participants' `media.*` requests; the engine reports what it saw and answers requests
+//! through [`crate::hub::Hub::media_report`], which the session turns into frames, signals
+//! and events. `signaling` knows nothing of media engines and the engine nothing of
+//! sessions' rules: this module is the only place they meet.
 
+use serde_json::Value;
 use signaling::protocol::client::MediaKind;
 use signaling::session::publish_capability;
-use signaling::{Event, ParticipantId, StoredEvent};
+use signaling::{ErrorCode, Event, HubError, MediaRequest, ParticipantId, RequestId, StoredEvent};
 use uuid::Uuid;
 
 /// What the hub decided about a session's media, for the engine to enforce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaDecision {
-    /// The participant may publish these sources (and no others): on joining, and on every
-    /// role change.
+    /// The participant is present and may publish these sources (and no others): on
+    /// joining, and on every role change.
     Allow {
         participant: ParticipantId,
         sources: Vec<MediaKind>,
     },
-    /// A moderator asked the participant to stop publishing `source`.
+    /// A moderator muted the participant's `source`: stop forwarding it.
     Mute {
         participant: ParticipantId,
         source: MediaKind,
     },
-    /// The participant left; its peer can go.
+    /// The participant says it publishes these sources (`media.state`): a source a
+    /// moderator muted is forwarded again once its owner switches it on.
+    Publishing {
+        participant: ParticipantId,
+        sources: Vec<MediaKind>,
+    },
+    /// The participant's connection left; its peer may outlive a brief disconnection.
     Left { participant: ParticipantId },
     /// A moderator removed the participant (and banned them, with `ban`).
     Removed {
@@ -34,31 +42,62 @@ pub enum MediaDecision {
     Ended,
 }
 
-/// What the engine saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the engine saw, or its answer to a request.
+#[derive(Debug, Clone, PartialEq)]
 pub enum MediaReport {
-    /// A track started (`live`) or stopped.
+    /// A track started (`live`) or stopped; `track` is its id in subscribers' SDP.
     Track {
         participant: ParticipantId,
+        track: String,
         source: MediaKind,
         live: bool,
     },
     /// Who is speaking now.
     ActiveSpeaker { participant: ParticipantId },
+    /// Send the participant this SDP offer (`media.offer`).
+    Offer {
+        participant: ParticipantId,
+        sdp: String,
+    },
+    /// Whether anyone receives the participant's video `track`.
+    Demand {
+        participant: ParticipantId,
+        track: String,
+        used: bool,
+    },
+    /// The answer to a [`MediaRequest`]: the `ack`'s result, or an error.
+    Reply {
+        participant: ParticipantId,
+        reference: Option<RequestId>,
+        result: Result<Option<Value>, HubError>,
+    },
 }
 
-/// A media engine as the hub drives it.
+/// A media engine as the hub drives it. Neither method may wait: an engine queues the work
+/// for its own task.
 pub trait MediaEngine: Send + Sync + 'static {
-    /// Called by the session's task, in event order, once the events behind the decision are
-    /// stored. Must not wait: an engine queues the decision for its own task.
+    /// Called by the session's task, in event order, once the events behind the decision
+    /// are stored.
     fn decide(&self, session: Uuid, decision: MediaDecision);
+
+    /// A participant's `media.*` message, admitted by the session; answered later with a
+    /// [`MediaReport::Reply`]. An error here is answered at once (no media, or overloaded).
+    fn request(&self, session: Uuid, request: MediaRequest) -> Result<(), HubError>;
 }
 
-/// No media engine: the hub runs chat, polls and the rest without one (until the SFU).
+/// No media engine: the hub runs chat, polls and the rest without one (`[media] enabled =
+/// false`), and `media.*` messages are refused.
 pub struct NoMedia;
 
 impl MediaEngine for NoMedia {
     fn decide(&self, _session: Uuid, _decision: MediaDecision) {}
+
+    fn request(&self, _session: Uuid, _request: MediaRequest) -> Result<(), HubError> {
+        Err(HubError::new(
+            ErrorCode::Unavailable,
+            "media is not enabled on this server",
+        ))
+    }
 }
 
 /// The decision a stored event carries for the media engine, if any.
@@ -81,6 +120,22 @@ pub fn decision(stored: &StoredEvent) -> Option<MediaDecision> {
         } => MediaDecision::Mute {
             participant: *participant,
             source: *media,
+        },
+        Event::MediaChanged {
+            participant,
+            mic,
+            camera,
+            screen,
+        } => MediaDecision::Publishing {
+            participant: *participant,
+            sources: [
+                (*mic, MediaKind::Audio),
+                (*camera, MediaKind::Video),
+                (*screen, MediaKind::Screen),
+            ]
+            .into_iter()
+            .filter_map(|(on, source)| on.then_some(source))
+            .collect(),
         },
         Event::ParticipantLeft { participant } => MediaDecision::Left {
             participant: *participant,

@@ -126,6 +126,8 @@ impl<L: SessionLog> SessionTask<L> {
         let config = SessionConfig {
             limits: self.config.limits.clone(),
             lobby: loaded.lobby,
+            // No recorder yet: `recording.start` is refused, not announced.
+            recording: false,
         };
         let session = match Session::replay(config, ballots, loaded.events) {
             Ok(session) => session,
@@ -299,13 +301,26 @@ impl<L: SessionLog> Running<L> {
     }
 
     fn media_reported(&mut self, report: MediaReport, now: DateTime<Utc>) {
+        let session = &mut self.session;
         match report {
             MediaReport::Track {
                 participant,
+                track,
                 source,
                 live,
-            } => self.session.track_changed(participant, source, live, now),
-            MediaReport::ActiveSpeaker { participant } => self.session.speaking(participant),
+            } => session.track_changed(participant, &track, source, live, now),
+            MediaReport::ActiveSpeaker { participant } => session.speaking(participant),
+            MediaReport::Offer { participant, sdp } => session.media_offer(participant, &sdp),
+            MediaReport::Demand {
+                participant,
+                track,
+                used,
+            } => session.track_demand(participant, &track, used),
+            MediaReport::Reply {
+                participant,
+                reference,
+                result,
+            } => session.media_reply(participant, reference, result),
         }
     }
 
@@ -342,6 +357,13 @@ impl<L: SessionLog> Running<L> {
                     Output::Close { connection, code } => {
                         if let Some(link) = self.links.remove(&connection) {
                             link.close(code);
+                        }
+                    }
+                    Output::Media(request) => {
+                        let (participant, reference) =
+                            (request.participant, request.reference.clone());
+                        if let Err(error) = self.task.media.request(self.task.id, request) {
+                            self.session.media_reply(participant, reference, Err(error));
                         }
                     }
                 }

@@ -4,7 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use signaling::{
-    AccountRole, ParticipantId, ParticipantInfo, SessionRole, StoredEvent, capabilities_for,
+    AccountRole, HubError, MediaMessage, MediaRequest, ParticipantId, ParticipantInfo, SessionRole,
+    StoredEvent, capabilities_for,
 };
 use uuid::Uuid;
 
@@ -208,13 +209,18 @@ async fn sessions_open_independently_with_one_task_each() {
     assert_eq!(hub.running_sessions(), sessions.len() + 1);
 }
 
-/// A media engine that records what it is told.
+/// A media engine that records what it is told and asked.
 #[derive(Default)]
-struct RecordingMedia(Mutex<Vec<MediaDecision>>);
+struct RecordingMedia(Mutex<Vec<MediaDecision>>, Mutex<Vec<MediaRequest>>);
 
 impl MediaEngine for RecordingMedia {
     fn decide(&self, _session: Uuid, decision: MediaDecision) {
         self.0.lock().unwrap().push(decision);
+    }
+
+    fn request(&self, _session: Uuid, request: MediaRequest) -> Result<(), HubError> {
+        self.1.lock().unwrap().push(request);
+        Ok(())
     }
 }
 
@@ -267,10 +273,14 @@ async fn the_media_engine_hears_decisions_and_its_reports_become_events() {
 
     let published = MediaReport::Track {
         participant: host_id,
+        track: "t1".into(),
         source: MediaKind::Screen,
         live: true,
     };
     hub.media_report(session, published).await;
+    let track = next_json(&mut ann).await;
+    assert_eq!(track["signal"]["kind"], "media.track", "{track}");
+    assert_eq!(track["signal"]["source"], "screen", "{track}");
     let changed = next_json(&mut ann).await;
     assert_eq!(changed["event"]["kind"], "media.changed", "{changed}");
     assert_eq!(changed["event"]["screen"], true);
@@ -278,6 +288,7 @@ async fn the_media_engine_hears_decisions_and_its_reports_become_events() {
     // Ann may not publish: a report of her track (an engine's mistake) changes nothing.
     let refused = MediaReport::Track {
         participant: ann_id,
+        track: "t2".into(),
         source: MediaKind::Video,
         live: true,
     };
@@ -289,4 +300,49 @@ async fn the_media_engine_hears_decisions_and_its_reports_become_events() {
     let signal = next_json(&mut ann).await;
     assert_eq!(signal["signal"]["kind"], "media.speaking", "{signal}");
     assert_eq!(log.kinds().last(), Some(&"media.changed"));
+}
+
+/// A `media.*` message reaches the engine with its request id, and the engine's answer comes
+/// back as the ack; without an engine the message is refused at once.
+#[tokio::test]
+async fn media_requests_are_answered_by_the_engine_or_refused_without_one() {
+    let log = MemoryLog::default();
+    let media = Arc::new(RecordingMedia::default());
+    let hub = with_media(&log, media.clone());
+    let session = Uuid::new_v4();
+    let ann_info = participant("Ann");
+    let ann_id = ann_info.participant;
+    let mut ann = welcomed(&hub, session, ann_info).await;
+    let join = br#"{"type":"media.join","id":9}"#.to_vec();
+    ann.sink.send(join.into()).await.unwrap();
+    let request = wait_for_request(&media).await;
+    assert_eq!(request.participant, ann_id);
+    assert_eq!(request.message, MediaMessage::Join);
+    let reply = MediaReport::Reply {
+        participant: ann_id,
+        reference: request.reference,
+        result: Ok(None),
+    };
+    hub.media_report(session, reply).await;
+    assert_eq!(
+        next_json(&mut ann).await,
+        serde_json::json!({"type": "ack", "ref": 9})
+    );
+
+    let plain = super::tests::hub(&log);
+    let mut bob = welcomed(&plain, Uuid::new_v4(), participant("Bob")).await;
+    let join = br#"{"type":"media.join","id":1}"#.to_vec();
+    bob.sink.send(join.into()).await.unwrap();
+    let refused = next_json(&mut bob).await;
+    assert_eq!(refused["code"], "unavailable", "{refused}");
+}
+
+async fn wait_for_request(media: &RecordingMedia) -> MediaRequest {
+    for _ in 0..200 {
+        if let Some(request) = media.1.lock().unwrap().pop() {
+            return request;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no media request within 2 s");
 }

@@ -42,6 +42,8 @@ fn test_figment(data_dir: &std::path::Path, database_url: &str) -> Figment {
         .merge(Serialized::default("server.shutdown_grace_secs", 1))
         .merge(Serialized::default("log.filter", "warn"))
         .merge(Serialized::default("metrics.token", METRICS_TOKEN))
+        // Tests run side by side: each SFU on a port of its own.
+        .merge(Serialized::default("media.bind", "127.0.0.1:0"))
         // whisper.cpp's threads spin-wait; with tests running side by side one is fastest.
         .merge(Serialized::default("transcription.threads", 1))
         .merge(Serialized::default(
@@ -211,6 +213,7 @@ pub fn workbook_binary(data_dir: &std::path::Path) -> std::process::Command {
     command
         .env("WORKBOOK_STORAGE__DATA_DIR", data_dir)
         .env("WORKBOOK_LOG__FILTER", "warn")
+        .env("WORKBOOK_MEDIA__BIND", "127.0.0.1:0")
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG");
     command

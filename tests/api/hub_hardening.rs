@@ -7,22 +7,22 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::harness::{Backend, TestApp};
 use crate::hub_client::{HubClient, Joined, Stage, live_session};
 
-/// A frame over the socket's 64 KiB limit gets the documented close code (4413
-/// `too_large`), not a dropped TCP connection; one over the hub's 16 KiB frame cap but
-/// under 64 KiB still gets an `error` frame and the connection stays.
+/// A frame over the socket's 128 KiB limit gets the documented close code (4413
+/// `too_large`), not a dropped TCP connection; one over the hub's 64 KiB frame cap but
+/// under 128 KiB still gets an `error` frame and the connection stays.
 async fn hub_frame_over_64_kib_closes_with_too_large(backend: Backend) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
     let Stage { ann, .. } = Stage::open(&app, json!({})).await;
     let mut a = ann.client;
-    let big = json!({"type": "chat.send", "text": "x".repeat(20 * 1024)});
+    let big = json!({"type": "chat.send", "text": "x".repeat(70 * 1024)});
     a.send(big).await;
     let error = a.until(|f| f["type"] == "error").await;
     assert_eq!(error["code"], "too_large", "{error}");
     assert_eq!(a.request(json!({"type": "ping"})).await["type"], "pong");
 
-    let huge = json!({"type": "chat.send", "text": "x".repeat(70 * 1024)}).to_string();
+    let huge = json!({"type": "chat.send", "text": "x".repeat(140 * 1024)}).to_string();
     a.send_raw(Message::text(huge)).await;
     assert_eq!(a.closed().await, Some(4413));
 }

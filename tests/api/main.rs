@@ -19,6 +19,7 @@ mod hub_crash;
 mod hub_hardening;
 mod hub_moderation;
 mod login_lifetime;
+mod media;
 mod modules;
 mod note_admission;
 mod note_search;

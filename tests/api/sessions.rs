@@ -209,7 +209,14 @@ async fn join_returns_role_capabilities_and_ticket(backend: Backend) {
             .unwrap()
             .ends_with(&format!("/api/workbook/sessions/{id}/ws"))
     );
-    assert_eq!(joined["mediaUrl"], serde_json::Value::Null);
+    // The SFU's announced UDP address; no STUN or TURN servers are configured here.
+    let media = joined["mediaUrl"].as_str().unwrap();
+    let (_, health) = app.get("/api/health", None).await;
+    assert_eq!(
+        media,
+        format!("udp://127.0.0.1:{}", health["media"]["port"]),
+        "{health}"
+    );
     assert_eq!(joined["iceServers"], json!([]));
     assert_eq!(joined["ticket"].as_str().unwrap().split('.').count(), 3);
 
@@ -264,7 +271,60 @@ async fn join_returns_role_capabilities_and_ticket(backend: Backend) {
     );
 }
 
+/// `join` hands out the configured ICE servers, TURN with time-limited credentials for the
+/// caller; with media off there is no `mediaUrl` and health reports no media.
+async fn join_gives_ice_servers_or_no_media_when_it_is_off(backend: Backend) {
+    use figment::providers::Serialized;
+    let Some(app) = TestApp::start_with(backend, |f| {
+        f.merge(Serialized::default(
+            "media.stun_urls",
+            ["stun:127.0.0.1:3478"],
+        ))
+        .merge(Serialized::default(
+            "media.turn_urls",
+            ["turn:127.0.0.1:3478"],
+        ))
+        .merge(Serialized::default(
+            "media.turn_secret",
+            "a-shared-turn-secret",
+        ))
+    })
+    .await
+    else {
+        return;
+    };
+    let host = app.user_with_role("host@example.com", "premium").await;
+    let id = live_session(&app, &host, json!({})).await;
+    let joined = join(&app, &id, &host).await;
+    let servers = joined["iceServers"].as_array().unwrap();
+    assert_eq!(servers[0], json!({"urls": ["stun:127.0.0.1:3478"]}));
+    assert_eq!(servers[1]["urls"], json!(["turn:127.0.0.1:3478"]));
+    let username = servers[1]["username"].as_str().unwrap();
+    let (expires, user) = username.split_once(':').unwrap();
+    assert_eq!(user, joined["participant"]["id"].as_str().unwrap());
+    let expires: i64 = expires.parse().unwrap();
+    let in_a_day = chrono::Utc::now().timestamp() + 86_400;
+    assert!((in_a_day - expires).abs() < 60, "{username}");
+    assert_eq!(servers[1]["credential"].as_str().unwrap().len(), 28);
+
+    let Some(off) = TestApp::start_with(backend, |f| {
+        f.merge(Serialized::default("media.enabled", false))
+    })
+    .await
+    else {
+        return;
+    };
+    let host = off.user_with_role("host@example.com", "premium").await;
+    let id = live_session(&off, &host, json!({})).await;
+    let joined = join(&off, &id, &host).await;
+    assert_eq!(joined["mediaUrl"], serde_json::Value::Null, "{joined}");
+    assert_eq!(joined["iceServers"], json!([]));
+    let (_, health) = off.get("/api/health", None).await;
+    assert_eq!(health["media"], serde_json::Value::Null, "{health}");
+}
+
 crate::on_both_backends!(
     rest_lifecycle_and_permissions,
-    join_returns_role_capabilities_and_ticket
+    join_returns_role_capabilities_and_ticket,
+    join_gives_ice_servers_or_no_media_when_it_is_off
 );

@@ -24,6 +24,8 @@ use serde_json::Value;
 
 /// What a command needs to see.
 pub(crate) struct Ctx<'a> {
+    /// Whether the server can record (`SessionConfig::recording`).
+    pub recording: bool,
     pub state: &'a State,
     pub limits: &'a Limits,
     pub keys: &'a dyn BallotKeys,
@@ -121,8 +123,14 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<Effect, HubErr
         Command::SessionEnd => moderation::end(ctx),
         Command::RecordingStart => recording::start(ctx),
         Command::RecordingStop => recording::stop(ctx),
-        Command::ChatTyping { .. } | Command::Resume { .. } | Command::Ping => {
-            Err(HubError::invalid("handled by the session, not a command"))
-        }
+        Command::ChatTyping { .. }
+        | Command::Resume { .. }
+        | Command::Ping
+        | Command::MediaJoin
+        | Command::MediaOffer { .. }
+        | Command::MediaAnswer { .. }
+        | Command::MediaCandidate { .. }
+        | Command::MediaSubscribe { .. }
+        | Command::MediaLeave => Err(HubError::invalid("handled by the session, not a command")),
     }
 }

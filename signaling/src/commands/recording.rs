@@ -2,11 +2,17 @@
 
 use super::{Ctx, Effect};
 use crate::capability::Capability;
-use crate::error::HubError;
+use crate::error::{ErrorCode, HubError};
 use crate::event::Event;
 
 pub(super) fn start(ctx: &Ctx<'_>) -> Result<Effect, HubError> {
     ctx.require(Capability::ControlRecording)?;
+    if !ctx.recording {
+        return Err(HubError::new(
+            ErrorCode::Unavailable,
+            "this server does not record sessions yet",
+        ));
+    }
     if ctx.state.recording.is_some() {
         return Err(HubError::wrong_state("already recording"));
     }

@@ -9,6 +9,7 @@ use crate::capability::SessionRole;
 use crate::error::{ErrorCode, HubError};
 use crate::ids::{MessageId, ParticipantId, PollId, QuestionId, RequestId};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// A parsed client message.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,13 +18,38 @@ pub struct ClientMessage {
     pub command: Command,
 }
 
-/// Which media a participant publishes (or is asked to stop publishing).
+/// Which media a participant publishes (or is asked to stop publishing). The SFU's names
+/// (`microphone`, `camera`) are accepted for `audio` and `video`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MediaKind {
+    #[serde(alias = "microphone")]
     Audio,
+    #[serde(alias = "camera")]
     Video,
     Screen,
+}
+
+impl MediaKind {
+    /// The source name the SFU and the `media.track` signal use.
+    pub fn source_name(self) -> &'static str {
+        match self {
+            MediaKind::Audio => "microphone",
+            MediaKind::Video => "camera",
+            MediaKind::Screen => "screen",
+        }
+    }
+}
+
+/// What a subscriber wants of one track (`media.subscribe`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quality {
+    Low,
+    Medium,
+    High,
+    /// Nothing: the server stops forwarding the track to this subscriber.
+    Off,
 }
 
 /// Every message type a client may send.
@@ -153,6 +179,23 @@ pub enum Command {
     RecordingStart,
     #[serde(rename = "recording.stop")]
     RecordingStop,
+    #[serde(rename = "media.join")]
+    MediaJoin,
+    #[serde(rename = "media.offer")]
+    MediaOffer {
+        sdp: String,
+        /// The source of every m-line the offer sends on, by `mid`.
+        #[serde(default)]
+        tracks: BTreeMap<String, MediaKind>,
+    },
+    #[serde(rename = "media.answer")]
+    MediaAnswer { sdp: String },
+    #[serde(rename = "media.candidate")]
+    MediaCandidate { candidate: String },
+    #[serde(rename = "media.subscribe")]
+    MediaSubscribe { track: String, quality: Quality },
+    #[serde(rename = "media.leave")]
+    MediaLeave,
     #[serde(rename = "resume")]
     Resume { last_seq: u64 },
     #[serde(rename = "ping")]
@@ -198,6 +241,12 @@ pub const KNOWN_TYPES: &[&str] = &[
     "session.end",
     "recording.start",
     "recording.stop",
+    "media.join",
+    "media.offer",
+    "media.answer",
+    "media.candidate",
+    "media.subscribe",
+    "media.leave",
     "resume",
     "ping",
 ];

@@ -93,13 +93,6 @@ struct ErrorFrame<'a> {
 }
 
 #[derive(Debug, Serialize)]
-struct TypingFrame {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    signal: TypingSignal,
-}
-
-#[derive(Debug, Serialize)]
 struct TypingSignal {
     kind: &'static str,
     participant: ParticipantId,
@@ -137,7 +130,7 @@ pub fn error(reference: Option<&RequestId>, error: &HubError) -> Frame {
 
 /// An ephemeral typing indicator: no seq, never stored, not resumable.
 pub fn typing(participant: ParticipantId, to: Option<ParticipantId>) -> Frame {
-    Frame::encode(&TypingFrame {
+    Frame::encode(&SignalFrame {
         kind: "signal",
         signal: TypingSignal {
             kind: "chat.typing",
@@ -149,7 +142,7 @@ pub fn typing(participant: ParticipantId, to: Option<ParticipantId>) -> Frame {
 
 /// The media engine's active speaker: ephemeral like typing (no seq, never stored).
 pub fn speaking(participant: ParticipantId) -> Frame {
-    Frame::encode(&TypingFrame {
+    Frame::encode(&SignalFrame {
         kind: "signal",
         signal: TypingSignal {
             kind: "media.speaking",
@@ -157,6 +150,69 @@ pub fn speaking(participant: ParticipantId) -> Frame {
             to: None,
         },
     })
+}
+
+/// `{"type":"media.offer","sdp":..}`: the server renegotiates (tracks to receive were added
+/// or stopped); the client answers with `media.answer`.
+pub fn media_offer(sdp: &str) -> Frame {
+    #[derive(Serialize)]
+    struct Offer<'a> {
+        #[serde(rename = "type")]
+        kind: &'static str,
+        sdp: &'a str,
+    }
+    Frame::encode(&Offer {
+        kind: "media.offer",
+        sdp,
+    })
+}
+
+/// A published track as the `media.track` signal announces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrackSignal {
+    /// Always `media.track`.
+    pub kind: &'static str,
+    pub participant: ParticipantId,
+    /// The track id in the subscriber's SDP `msid` (`t<number>`).
+    pub track: String,
+    /// `microphone`, `camera` or `screen`.
+    pub source: &'static str,
+    /// Started (`true`) or stopped.
+    pub live: bool,
+}
+
+/// `{"type":"signal","signal":{"kind":"media.track",..}}`: ephemeral, like typing.
+pub fn media_track(track: &TrackSignal) -> Frame {
+    Frame::encode(&SignalFrame {
+        kind: "signal",
+        signal: track,
+    })
+}
+
+/// `{"type":"signal","signal":{"kind":"media.demand","track":..,"used":..}}`, to a publisher:
+/// whether anyone receives its video track (it may pause the encoder when not).
+pub fn media_demand(track: &str, used: bool) -> Frame {
+    #[derive(Serialize)]
+    struct Demand<'a> {
+        kind: &'static str,
+        track: &'a str,
+        used: bool,
+    }
+    Frame::encode(&SignalFrame {
+        kind: "signal",
+        signal: Demand {
+            kind: "media.demand",
+            track,
+            used,
+        },
+    })
+}
+
+#[derive(Serialize)]
+struct SignalFrame<T> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    signal: T,
 }
 
 /// WebSocket close codes of the hub protocol. Codes 4400–4499 tell the client not to
@@ -175,7 +231,7 @@ pub enum CloseCode {
     Replaced,
     /// The session has ended.
     Ended,
-    /// A frame larger than the socket accepts (64 KiB): it was not read, so it gets no
+    /// A frame larger than the socket accepts (128 KiB): it was not read, so it gets no
     /// `error` frame. Set by the server's socket edge, never by the session.
     TooLarge,
     /// The server is stopping: reconnect with `last_seq` after a moment. Set by the

@@ -3,7 +3,8 @@
 //! Inputs: a connection opens ([`Session::connect`]), a client frame arrives
 //! ([`Session::handle_frame`]), a connection closes ([`Session::disconnect`]), time
 //! passes ([`Session::tick`]). Outputs, drained with [`Session::poll_output`] in order:
-//! events to persist, frames to send to connections, connections to close.
+//! events to persist, frames to send to connections, connections to close, media requests
+//! for the media engine (which answers through the methods in `media.rs`).
 //!
 //! The server must persist each [`Output::Persist`] before sending the frames that
 //! follow it. If persisting fails, the in-memory room is ahead of storage: close every
@@ -23,9 +24,10 @@ use crate::snapshot::{Snapshot, snapshot_for};
 use crate::state::State;
 use crate::view::event_view;
 use chrono::{DateTime, Utc};
-pub use media::publish_capability;
+use media::LiveTrack;
+pub use media::{MediaMessage, MediaRequest, publish_capability};
 use pacing::Pacing;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 mod media;
 mod pacing;
@@ -38,6 +40,9 @@ pub struct SessionConfig {
     pub limits: Limits,
     /// Everyone without `admin_room` waits in the lobby on first join.
     pub lobby: bool,
+    /// Whether the server records sessions: without a recorder, `recording.start` is
+    /// refused (`unavailable`) rather than announcing a recording that does not exist.
+    pub recording: bool,
 }
 
 /// A connection opening, after the server verified the join ticket.
@@ -85,6 +90,16 @@ pub enum Output {
         connection: ConnectionId,
         code: CloseCode,
     },
+    /// Hand this request to the media engine (after storing the events before it).
+    Media(MediaRequest),
+}
+
+/// What a handled command answers now.
+enum Reply {
+    /// An `ack`, with this `result`.
+    Ack(Option<serde_json::Value>),
+    /// Nothing yet: the media engine answers.
+    Deferred,
 }
 
 /// The log could not be replayed.
@@ -105,6 +120,8 @@ pub struct Session {
     /// Per participant, not per connection, so reconnecting does not refill the bucket.
     pacing: HashMap<ParticipantId, Pacing>,
     by_participant: HashMap<ParticipantId, ConnectionId>,
+    /// Live media tracks by track id, as the engine reported them (not stored).
+    tracks: BTreeMap<String, LiveTrack>,
     outputs: VecDeque<Output>,
 }
 
@@ -122,6 +139,7 @@ impl Session {
             connections: HashMap::new(),
             pacing: HashMap::new(),
             by_participant: HashMap::new(),
+            tracks: BTreeMap::new(),
             outputs: VecDeque::new(),
         }
     }
@@ -384,11 +402,11 @@ impl Session {
                 self.reply(connection, server::pong(reference.as_ref()));
                 return;
             }
-            command => self.run(connection, id, command, now),
+            command => self.run(connection, id, command, reference.clone(), now),
         };
         let frame = match result {
-            Ok(Some(value)) => server::ack(reference.as_ref(), Some(&value)),
-            Ok(None) => server::ack(reference.as_ref(), None),
+            Ok(Reply::Ack(value)) => server::ack(reference.as_ref(), value.as_ref()),
+            Ok(Reply::Deferred) => return,
             Err(error) => server::error(reference.as_ref(), &error),
         };
         // The connection may have been closed by its own command (session.end).
@@ -402,8 +420,9 @@ impl Session {
         connection: ConnectionId,
         id: ParticipantId,
         command: Command,
+        reference: Option<crate::ids::RequestId>,
         now: DateTime<Utc>,
-    ) -> Result<Option<serde_json::Value>, HubError> {
+    ) -> Result<Reply, HubError> {
         if self.state.ended.is_some() {
             return Err(HubError::new(
                 ErrorCode::SessionEnded,
@@ -413,12 +432,22 @@ impl Session {
         if self.state.present(id).is_none() {
             return Err(HubError::new(ErrorCode::InLobby, "waiting to be admitted"));
         }
+        let command = match MediaMessage::from_command(command) {
+            Ok(message) => {
+                self.request_media(id, reference, message)?;
+                return Ok(Reply::Deferred);
+            }
+            Err(command) => command,
+        };
         match command {
-            Command::Resume { last_seq } => Ok(Some(self.resume(connection, id, last_seq))),
-            Command::ChatTyping { to } => self.typing(id, to, now).map(|_| None),
+            Command::Resume { last_seq } => {
+                Ok(Reply::Ack(Some(self.resume(connection, id, last_seq))))
+            }
+            Command::ChatTyping { to } => self.typing(id, to, now).map(|_| Reply::Ack(None)),
             command => {
                 let actor = &self.state.participants[&id];
                 let ctx = Ctx {
+                    recording: self.config.recording,
                     state: &self.state,
                     limits: &self.config.limits,
                     keys: self.keys.as_ref(),
@@ -428,7 +457,7 @@ impl Session {
                 let mut effect = commands::dispatch(&ctx, command)?;
                 let reply = effect.reply.take();
                 self.apply_effect(effect, now);
-                Ok(reply)
+                Ok(Reply::Ack(reply))
             }
         }
     }

@@ -37,6 +37,9 @@ impl Session {
         for frame in frames {
             self.reply(connection, frame);
         }
+        if !lobby {
+            self.send_live_tracks(connection);
+        }
     }
 
     fn missed(&self, id: ParticipantId, last_seq: u64) -> Missed {

@@ -130,7 +130,9 @@ impl State {
                 self.lobby.retain(|e| e.info.participant != *participant)
             }
             Event::SessionLocked { locked, .. } => self.locked = *locked,
-            Event::MuteRequested { .. } => {}
+            Event::MuteRequested {
+                participant, media, ..
+            } => presence::mute(&mut self.participants, *participant, *media),
             Event::RecordingStarted { by } => {
                 self.recording = Some(Recording { since: at, by: *by })
             }

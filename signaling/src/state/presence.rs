@@ -3,6 +3,7 @@
 use crate::capability::{Capability, CapabilitySet, SessionRole};
 use crate::event::ParticipantInfo;
 use crate::ids::ParticipantId;
+use crate::protocol::client::MediaKind;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -85,6 +86,22 @@ pub(super) fn set_media(
             screen,
         };
         p.media.restrict(p.info.capabilities);
+    }
+}
+
+/// A moderator's mute switches the source off (the media engine stops forwarding it); the
+/// participant may switch it on again with `media.state`.
+pub(super) fn mute(
+    participants: &mut BTreeMap<ParticipantId, Participant>,
+    id: ParticipantId,
+    source: MediaKind,
+) {
+    if let Some(p) = participants.get_mut(&id) {
+        match source {
+            MediaKind::Audio => p.media.mic = false,
+            MediaKind::Video => p.media.camera = false,
+            MediaKind::Screen => p.media.screen = false,
+        }
     }
 }
 

@@ -5,8 +5,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::Value;
 use signaling::{
-    AccountRole, BallotKey, CloseCode, ConnectionId, Join, JoinRefused, Output, ParticipantId,
-    ParticipantInfo, PollId, Session, SessionConfig, SessionRole, StoredEvent, capabilities_for,
+    AccountRole, BallotKey, CloseCode, ConnectionId, Join, JoinRefused, MediaRequest, Output,
+    ParticipantId, ParticipantInfo, PollId, Session, SessionConfig, SessionRole, StoredEvent,
+    capabilities_for,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -36,6 +37,8 @@ pub struct Room {
     pub stored: Vec<StoredEvent>,
     pub inbox: HashMap<ConnectionId, Vec<Value>>,
     pub closed: HashMap<ConnectionId, CloseCode>,
+    /// Requests for the media engine, in order.
+    pub media: Vec<MediaRequest>,
     next_conn: u64,
 }
 
@@ -55,8 +58,12 @@ pub fn info(name: &str, account: AccountRole, role: SessionRole) -> ParticipantI
 }
 
 impl Room {
+    /// A session on a server that records (so `recording.start` is accepted).
     pub fn new() -> Self {
-        Self::with_config(SessionConfig::default())
+        Self::with_config(SessionConfig {
+            recording: true,
+            ..SessionConfig::default()
+        })
     }
 
     pub fn with_config(config: SessionConfig) -> Self {
@@ -70,6 +77,7 @@ impl Room {
             stored,
             inbox: HashMap::new(),
             closed: HashMap::new(),
+            media: Vec::new(),
             next_conn: 1,
         }
     }
@@ -208,6 +216,7 @@ impl Room {
                 Output::Close { connection, code } => {
                     self.closed.insert(connection, code);
                 }
+                Output::Media(request) => self.media.push(request),
             }
         }
     }
