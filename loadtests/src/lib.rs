@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod cli;
+pub mod media_peer;
 pub mod reference;
 pub mod server;
 pub mod session;

@@ -56,6 +56,16 @@ pub async fn join(
     session: &str,
     token: &str,
 ) -> anyhow::Result<Socket> {
+    Ok(join_welcomed(http, base, session, token).await?.0)
+}
+
+/// Like [`join`], also answering the welcome frame.
+pub async fn join_welcomed(
+    http: &reqwest::Client,
+    base: &str,
+    session: &str,
+    token: &str,
+) -> anyhow::Result<(Socket, Value)> {
     let joined: Value = http
         .post(format!("{base}/api/workbook/sessions/{session}/join"))
         .bearer_auth(token)
@@ -71,7 +81,10 @@ pub async fn join(
     );
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
     match socket.next().await {
-        Some(Ok(Message::Text(text))) if text.contains(r#""type":"welcome""#) => Ok(socket),
+        Some(Ok(Message::Text(text))) if text.contains(r#""type":"welcome""#) => {
+            let welcome = serde_json::from_str(&text)?;
+            Ok((socket, welcome))
+        }
         other => bail!("expected a welcome, got {other:?}"),
     }
 }

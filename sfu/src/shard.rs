@@ -14,7 +14,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use str0m::bwe::BweKind;
+use str0m::bwe::{Bitrate, BweKind};
 use str0m::format::PayloadParams;
 use str0m::media::{KeyframeRequestKind, MediaKind, Mid, Rid};
 use str0m::net::{Protocol, Receive, Transmit};
@@ -32,6 +32,8 @@ use crate::peer::{Peer, PeerConfig, ToOpen};
 use crate::speaker::SpeakerDetector;
 use crate::stats::{Counters, ShardCounters};
 
+/// The least a subscriber's estimator is asked to probe for.
+const MIN_DESIRED: Bitrate = Bitrate::kbps(300);
 /// Network input and time.
 #[derive(Debug)]
 pub enum ShardInput<'a> {
@@ -340,6 +342,19 @@ impl Shard {
         self.flush();
     }
 
+    /// Tells each subscriber's bandwidth estimator what its subscriptions would use, with a
+    /// quarter on top, so it probes up to that instead of holding the starting estimate
+    /// (str0m paces at the estimate, so a stream above it would queue).
+    fn set_desired_bitrates(&mut self) {
+        for (id, wanted) in self.router.wanted_bitrates() {
+            if let Some(peer) = self.peers.get_mut(&id) {
+                let desired = Bitrate::bps(wanted + wanted / 4).max(MIN_DESIRED);
+                peer.rtc.bwe().set_bitrate(Bitrate::ZERO, desired);
+                self.dirty.push(id);
+            }
+        }
+    }
+
     /// Refreshes the gauges (peers, tracks, subscriptions).
     fn update_gauges(&self) {
         ShardCounters::set(&self.counters.peers, self.peers.len() as u64);
@@ -409,6 +424,7 @@ impl Shard {
         if self.router_timeout <= now {
             self.route(Input::Timeout, None);
             self.update_gauges();
+            self.set_desired_bitrates();
         }
         self.speaker.handle_timeout(now);
         while let Some(c) = self.speaker.poll_change() {

@@ -31,6 +31,9 @@ pub const KEYFRAME_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How often layer choices are revisited without a new estimate (layers appear and vanish).
 const REALLOCATE_EVERY: Duration = Duration::from_millis(500);
+/// What one forwarded audio track counts for in [`Router::wanted_bitrates`] (Opus speech
+/// with headers stays below it).
+pub const AUDIO_BPS: u64 = 64_000;
 
 /// Audio or video, which decides the RTP clock and whether layers and keyframes matter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -221,6 +224,32 @@ impl Router {
             .values()
             .map(|t| t.subs.iter().filter(|s| s.current.is_some()).count())
             .sum()
+    }
+
+    /// What each subscriber would receive if bandwidth allowed every preference: per active
+    /// video subscription the measured bitrate of the layer its quality asks for, plus
+    /// [`AUDIO_BPS`] per audio subscription. The shard tells each peer's bandwidth
+    /// estimator so it probes up to it; otherwise its estimate (and str0m's pacer, which
+    /// sends at the estimate) would stay at the starting rate and queue what does not fit.
+    pub fn wanted_bitrates(&self) -> HashMap<PeerId, u64> {
+        let mut wanted: HashMap<PeerId, u64> = HashMap::new();
+        for t in self.tracks.values().filter(|t| !t.muted) {
+            let ranked = match t.kind {
+                TrackKind::Video => t.meter.ranked(self.now),
+                TrackKind::Audio => Vec::new(),
+            };
+            for s in &t.subs {
+                let Some(quality) = s.quality else { continue };
+                let bps = match t.kind {
+                    TrackKind::Audio => AUDIO_BPS,
+                    TrackKind::Video => layer::choose(&ranked, None, quality)
+                        .and_then(|l| ranked.iter().find(|(layer, _)| *layer == l))
+                        .map_or(0, |&(_, bps)| bps),
+                };
+                *wanted.entry(s.subscriber).or_default() += bps;
+            }
+        }
+        wanted
     }
 
     /// The publisher of `track`, if it exists.

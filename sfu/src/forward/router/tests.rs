@@ -365,3 +365,40 @@ fn a_leaving_subscriber_is_forwarded_nothing_more() {
     assert!(forwards_to(&out, BOB).is_empty());
     assert_eq!(forwards_to(&out, CAROL).len(), 1);
 }
+
+#[test]
+fn each_subscriber_wants_the_layer_its_preference_asks_for_plus_its_audio() {
+    let mut sim = Sim::room(true);
+    // Two layers, ~1.6 Mbit/s and ~800 kbit/s, for a second.
+    for i in 0..100 {
+        sim.now += Duration::from_millis(10);
+        sim.packet(CAM, 0, 1000 + i, i == 0);
+        sim.packet(CAM, 1, 5000 + i, i == 0);
+    }
+    sim.input(Input::Subscribe {
+        subscriber: CAROL,
+        track: CAM,
+        quality: Some(Quality::Low),
+    });
+    let wanted = sim.router.wanted_bitrates();
+    let bob = wanted[&BOB] - AUDIO_BPS;
+    let carol = wanted[&CAROL] - AUDIO_BPS;
+    assert!((1_400_000..=1_800_000).contains(&bob), "{bob}");
+    assert!((600_000..=900_000).contains(&carol), "{carol}");
+    // A subscriber who wants nothing, or a muted track, counts for nothing.
+    sim.input(Input::Subscribe {
+        subscriber: CAROL,
+        track: CAM,
+        quality: None,
+    });
+    sim.input(Input::Muted {
+        track: MIC,
+        muted: true,
+    });
+    let wanted = sim.router.wanted_bitrates();
+    assert_eq!(wanted.get(&CAROL).copied().unwrap_or(0), 0);
+    assert!(
+        !wanted.contains_key(&ALICE),
+        "a publisher wants nothing of its own"
+    );
+}
