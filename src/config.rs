@@ -63,6 +63,8 @@ pub struct ConnectionsConfig {
     pub max_connections_per_address: usize,
     pub header_read_secs: u64,
     pub body_progress_secs: u64,
+    pub ping_secs: u64,
+    pub pong_timeout_secs: u64,
 }
 
 /// Where `/metrics` is served: off the public listener unless a token is set.
@@ -349,6 +351,14 @@ impl Config {
             (
                 "connections.body_progress_secs",
                 usize::try_from(connections.body_progress_secs).unwrap_or(usize::MAX),
+            ),
+            (
+                "connections.ping_secs",
+                usize::try_from(connections.ping_secs).unwrap_or(usize::MAX),
+            ),
+            (
+                "connections.pong_timeout_secs",
+                usize::try_from(connections.pong_timeout_secs).unwrap_or(usize::MAX),
             ),
         ] {
             if value == 0 {

@@ -7,3 +7,4 @@ pub mod listener;
 pub mod pagination;
 pub mod rate_limit;
 pub mod ws_close;
+pub mod ws_ping;
