@@ -61,6 +61,7 @@ impl MediaConfig {
 pub struct ConnectionsConfig {
     pub max_connections: usize,
     pub max_connections_per_address: usize,
+    pub idle_secs: u64,
     pub header_read_secs: u64,
     pub body_progress_secs: u64,
     pub ping_secs: u64,
@@ -343,6 +344,10 @@ impl Config {
             (
                 "connections.max_connections_per_address",
                 connections.max_connections_per_address,
+            ),
+            (
+                "connections.idle_secs",
+                usize::try_from(connections.idle_secs).unwrap_or(usize::MAX),
             ),
             (
                 "connections.header_read_secs",

@@ -1,6 +1,7 @@
 //! HTTP plumbing: extractors, paging, rate limits, response headers, and the listener's
 //! connection limits and timeouts.
 
+pub mod deadlines;
 pub mod extract;
 pub mod headers;
 pub mod listener;
