@@ -61,8 +61,11 @@ impl MediaConfig {
 pub struct ConnectionsConfig {
     pub max_connections: usize,
     pub max_connections_per_address: usize,
+    pub idle_secs: u64,
     pub header_read_secs: u64,
     pub body_progress_secs: u64,
+    pub ping_secs: u64,
+    pub pong_timeout_secs: u64,
 }
 
 /// Where `/metrics` is served: off the public listener unless a token is set.
@@ -343,12 +346,24 @@ impl Config {
                 connections.max_connections_per_address,
             ),
             (
+                "connections.idle_secs",
+                usize::try_from(connections.idle_secs).unwrap_or(usize::MAX),
+            ),
+            (
                 "connections.header_read_secs",
                 usize::try_from(connections.header_read_secs).unwrap_or(usize::MAX),
             ),
             (
                 "connections.body_progress_secs",
                 usize::try_from(connections.body_progress_secs).unwrap_or(usize::MAX),
+            ),
+            (
+                "connections.ping_secs",
+                usize::try_from(connections.ping_secs).unwrap_or(usize::MAX),
+            ),
+            (
+                "connections.pong_timeout_secs",
+                usize::try_from(connections.pong_timeout_secs).unwrap_or(usize::MAX),
             ),
         ] {
             if value == 0 {

@@ -12,7 +12,7 @@ use arbitrary::Arbitrary;
 use axum::http::{HeaderMap, HeaderValue, header};
 use libfuzzer_sys::fuzz_target;
 use uuid::Uuid;
-use workbook::auth::extract::bearer_or_cookie;
+use workbook::auth::credentials::bearer_or_cookie;
 use workbook::auth::roles::Role;
 use workbook::auth::tokens::TokenKeys;
 use workbook::hub::ticket;
@@ -78,7 +78,12 @@ fuzz_target!(|input: Input| {
             }
         }
         Input::Tampered { at, byte, suffix } => {
-            let token = keys().issue_access(Uuid::from_u128(1), "a@example.com", Role::User);
+            let token = keys().issue_access(
+                Uuid::from_u128(1),
+                "a@example.com",
+                Role::User,
+                Uuid::from_u128(2),
+            );
             let mut bytes = token.clone().into_bytes();
             let at = usize::from(at) % bytes.len();
             bytes[at] = byte;

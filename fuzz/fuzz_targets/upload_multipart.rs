@@ -54,7 +54,10 @@ fn server() -> &'static Server {
                 workbook::db::users::insert(&state.db, "f@example.com", "F", "x", Role::Premium)
                     .await
                     .unwrap();
-            let token = state.keys.issue_access(user.id, &user.email, user.role);
+            let token =
+                state
+                    .keys
+                    .issue_access(user.id, &user.email, user.role, uuid::Uuid::new_v4());
             (state, token)
         });
         Server {

@@ -1,8 +1,9 @@
 //! Moves bytes between one WebSocket and its note room, then closes with the room's code.
 //!
-//! One loop reads the socket and writes the room's outbox: a client that stops reading
-//! blocks the write, its bounded outbox fills, and the room closes it with 4500 instead of
-//! buffering without end.
+//! One loop reads the socket, writes the room's outbox and pings: a client that stops
+//! reading blocks the write, its bounded outbox fills, and the room closes it with 4500
+//! instead of buffering without end; a client that stops answering pings is dropped (see
+//! [`Heartbeat`]).
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use crdt::{Access, CloseCode, Connection, NoteId, Outbox, Outgoing, UserId};
 use futures_util::SinkExt;
 
 use crate::http::ws_close;
+use crate::http::ws_ping::{Beat, Heartbeat};
 use crate::state::NoteRooms;
 
 /// Who joins which room with what access, once the token and the note check out (the
@@ -32,6 +34,7 @@ pub async fn serve(
     mut socket: WebSocket,
     rooms: NoteRooms,
     admission: Result<Admission, CloseCode>,
+    heartbeat: Heartbeat,
 ) {
     let code = match admission {
         Err(code) => Some(code),
@@ -40,7 +43,7 @@ pub async fn serve(
                 .connect(&admission.note, admission.user, admission.access)
                 .await
             {
-                Ok(connection) => relay(&mut socket, connection).await,
+                Ok(connection) => relay(&mut socket, connection, heartbeat).await,
                 Err(error) => Some(error.close_code()),
             }
         }
@@ -50,9 +53,14 @@ pub async fn serve(
     }
 }
 
-/// Relays until the room closes the connection (its code) or the client goes (`None`).
-/// Returning drops the room's sink, which tells the room the client left.
-async fn relay(socket: &mut WebSocket, connection: Connection) -> Option<CloseCode> {
+/// Relays until the room closes the connection (its code) or the client goes or stops
+/// answering pings (`None`). Returning drops the room's sink, which tells the room the
+/// client left.
+async fn relay(
+    socket: &mut WebSocket,
+    connection: Connection,
+    mut heartbeat: Heartbeat,
+) -> Option<CloseCode> {
     let Connection {
         sink, mut outbox, ..
     } = connection;
@@ -66,9 +74,19 @@ async fn relay(socket: &mut WebSocket, connection: Connection) -> Option<CloseCo
                 }
                 // The protocol is binary only.
                 Ok(Message::Text(_)) => return Some(CloseCode::BadMessage),
-                Ok(Message::Ping(_) | Message::Pong(_)) => {}
+                Ok(Message::Pong(_)) => heartbeat.pong(),
+                Ok(Message::Ping(_)) => {}
                 Ok(Message::Close(_)) => return None,
                 Err(error) => return read_error(error),
+            },
+            beat = heartbeat.next() => match beat {
+                Beat::Ping => {
+                    let sent = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Bytes::new())));
+                    if !matches!(sent.await, Ok(Ok(()))) {
+                        return None;
+                    }
+                }
+                Beat::Late => return None,
             },
             outgoing = outbox.recv() => match outgoing {
                 Outgoing::Frame(frame) => {

@@ -9,6 +9,7 @@
 //! HTTP error as a network failure and retries forever, while 44xx stops the provider.
 
 use crate::http::extract::ApiWebSocket;
+use crate::http::ws_ping::Heartbeat;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -59,6 +60,7 @@ pub async fn connect(
     let max_frame = state.rooms.config().limits.max_frame_bytes;
     let rooms = state.rooms.clone();
     let sockets = state.note_sockets.clone();
+    let heartbeat = Heartbeat::new(&state.config.connections);
     // Small buffers: tungstenite's default 128 KiB read buffer is zero-filled per socket,
     // which made an idle connection cost ~130 KB; frames past the buffer still arrive.
     upgrade
@@ -68,7 +70,7 @@ pub async fn connect(
         .max_frame_size(max_frame)
         .on_upgrade(move |socket| async move {
             let _open = sockets.open();
-            note_socket::serve(socket, rooms, admission).await;
+            note_socket::serve(socket, rooms, admission, heartbeat).await;
         })
 }
 

@@ -18,6 +18,7 @@ use crate::db::sessions::{LiveSession, SessionStatus};
 use crate::db::{self, session_participants, session_tickets};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery, ApiWebSocket, parse_json};
+use crate::http::ws_ping::Heartbeat;
 use crate::hub::ticket::{self, TicketClaims, TicketError};
 use crate::hub::{names, roles, socket};
 use crate::media::ice::{IceServer, ice_servers};
@@ -218,6 +219,7 @@ pub async fn websocket(
         return Err(ticket_error(TicketError::Used));
     }
     let (hub, sockets) = (state.hub.clone(), state.hub_sockets.clone());
+    let heartbeat = Heartbeat::new(&state.config.connections);
     let info = claims.participant();
     Ok(upgrade
         .read_buffer_size(SOCKET_BUFFER_BYTES)
@@ -226,7 +228,7 @@ pub async fn websocket(
         .max_frame_size(MAX_WS_MESSAGE)
         .on_upgrade(move |ws| async move {
             let _open = sockets.open();
-            socket::serve(ws, hub, id, info, query.last_seq).await;
+            socket::serve(ws, hub, id, info, query.last_seq, heartbeat).await;
         }))
 }
 

@@ -3,9 +3,9 @@
 //! - at most `max_connections` open sockets in all and `max_connections_per_address` from one
 //!   IP address; a connection past either is answered `503` with the usual JSON error and
 //!   closed, and the connections already open never notice;
-//! - the request head (first request, or the next one on a kept-alive connection) must be
-//!   complete within `header_read_secs`, which cuts both slow-header senders and idle
-//!   keep-alive sockets;
+//! - a connection must start a request within `idle_secs` of opening or of its previous
+//!   answer (idle and kept-alive sockets), and a request head must be complete within
+//!   `header_read_secs` of its first byte (slow-header senders), see [`Deadlines`];
 //! - a request body must make progress (the router's body timeout, see [`crate::api`]).
 //!
 //! A WebSocket keeps its slot until it closes: the slot travels with the socket through
@@ -25,13 +25,15 @@ use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
+use tokio::time::Sleep;
 use tower::ServiceExt;
 
+use super::deadlines::Deadlines;
 use crate::config::ConnectionsConfig;
 use crate::error::ApiError;
 
@@ -52,8 +54,8 @@ pub async fn serve(
     let slots = Arc::new(Slots::new(config));
     let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(config.header_read_secs));
+    // hyper's header timeout would count idle time too; [`Deadlines`] keeps them apart.
+    http.header_read_timeout(None);
     let (stop, stopping) = watch::channel(());
     tokio::pin!(shutdown);
     loop {
@@ -81,13 +83,22 @@ pub async fn serve(
             }
             continue;
         };
+        let deadlines = Deadlines::new(config);
+        let (started, answered) = (Arc::clone(&deadlines), Arc::clone(&deadlines));
         let service = app
             .clone()
             .map_request(move |mut request: axum::http::Request<Incoming>| {
+                started.request_started();
                 request.extensions_mut().insert(ConnectInfo(peer));
                 request
-            });
-        let io = TokioIo::new(Counted { tcp, _slot: slot });
+            })
+            .map_response(move |response| answered.track(response));
+        let io = TokioIo::new(Counted {
+            tcp,
+            _slot: slot,
+            deadlines,
+            timer: None,
+        });
         let connection = http
             .serve_connection(io, TowerToHyperService::new(service))
             .with_upgrades();
@@ -212,10 +223,13 @@ impl Drop for Slot {
 }
 
 /// A socket holding its slot: the slot is freed when the socket is dropped, also after an
-/// upgrade hands the socket to a WebSocket.
+/// upgrade hands the socket to a WebSocket. Its reads enforce the connection's
+/// [`Deadlines`]: past one, a read fails and hyper closes the connection.
 struct Counted {
     tcp: TcpStream,
     _slot: Slot,
+    deadlines: Arc<Deadlines>,
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl AsyncRead for Counted {
@@ -224,7 +238,28 @@ impl AsyncRead for Counted {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.tcp).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let polled = Pin::new(&mut this.tcp).poll_read(cx, buf);
+        match polled {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => this.deadlines.bytes_read(),
+            Poll::Pending => {
+                this.deadlines.read_pending(cx.waker());
+                if let Some(due) = this.deadlines.due() {
+                    let timer = this
+                        .timer
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
+                    if timer.deadline() != due {
+                        timer.as_mut().reset(due);
+                    }
+                    if timer.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+                    }
+                }
+            }
+            Poll::Ready(_) => {}
+        }
+        polled
     }
 }
 

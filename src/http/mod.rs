@@ -1,9 +1,11 @@
 //! HTTP plumbing: extractors, paging, rate limits, response headers, and the listener's
 //! connection limits and timeouts.
 
+pub mod deadlines;
 pub mod extract;
 pub mod headers;
 pub mod listener;
 pub mod pagination;
 pub mod rate_limit;
 pub mod ws_close;
+pub mod ws_ping;

@@ -1,7 +1,8 @@
 //! One participant's WebSocket, moved to and from its session's [`Connection`]. One loop
 //! reads the socket, writes the outbox and pings: a client that stops reading blocks the
 //! write, its bounded outbox fills, and the session closes it with 4000 instead of
-//! buffering without end.
+//! buffering without end; a client that stops answering pings is dropped (see
+//! [`Heartbeat`]).
 
 use std::time::Duration;
 
@@ -16,9 +17,8 @@ use super::connection::{Outbox, Outgoing};
 use super::sink::Connection;
 use super::{Hub, SessionLog};
 use crate::http::ws_close;
+use crate::http::ws_ping::{Beat, Heartbeat};
 
-/// Keeps intermediaries from timing an idle socket out.
-const PING_EVERY: Duration = Duration::from_secs(25);
 /// A write the client has not taken for this long means it is gone, not slow.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames written with one flush at most, so a busy connection still yields to others.
@@ -31,9 +31,10 @@ pub async fn serve<L: SessionLog>(
     session: Uuid,
     info: ParticipantInfo,
     last_seq: Option<u64>,
+    heartbeat: Heartbeat,
 ) {
     let code = match hub.connect(session, info, last_seq).await {
-        Ok(connection) => relay(&mut socket, connection).await,
+        Ok(connection) => relay(&mut socket, connection, heartbeat).await,
         Err(code) => Some(code),
     };
     if let Some(code) = code {
@@ -41,15 +42,17 @@ pub async fn serve<L: SessionLog>(
     }
 }
 
-/// Relays until the session closes the connection (its code), the client goes (`None`) or
-/// breaks the protocol's size limit. Returning drops the sink: the session learns the
-/// client left.
-async fn relay(socket: &mut WebSocket, connection: Connection) -> Option<CloseCode> {
+/// Relays until the session closes the connection (its code), the client goes or stops
+/// answering pings (`None`) or breaks the protocol's size limit. Returning drops the sink:
+/// the session learns the client left.
+async fn relay(
+    socket: &mut WebSocket,
+    connection: Connection,
+    mut heartbeat: Heartbeat,
+) -> Option<CloseCode> {
     let Connection {
         sink, mut outbox, ..
     } = connection;
-    let mut ping = tokio::time::interval(PING_EVERY);
-    ping.tick().await;
     loop {
         let written = tokio::select! {
             incoming = socket.recv() => match incoming? {
@@ -63,7 +66,11 @@ async fn relay(socket: &mut WebSocket, connection: Connection) -> Option<CloseCo
                     let error = HubError::new(ErrorCode::Invalid, "the hub accepts text frames only");
                     write(socket, frames::error(None, &error).into_bytes(), &mut outbox).await
                 }
-                Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+                Ok(Message::Pong(_)) => {
+                    heartbeat.pong();
+                    continue;
+                }
+                Ok(Message::Ping(_)) => continue,
                 Ok(Message::Close(_)) => return None,
                 Err(error) => return read_error(error),
             },
@@ -71,9 +78,12 @@ async fn relay(socket: &mut WebSocket, connection: Connection) -> Option<CloseCo
                 Outgoing::Frame(frame) => write(socket, frame, &mut outbox).await,
                 Outgoing::Close(code) => return Some(code),
             },
-            _ = ping.tick() => {
-                tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Bytes::new()))).await
-            }
+            beat = heartbeat.next() => match beat {
+                Beat::Ping => {
+                    tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Bytes::new()))).await
+                }
+                Beat::Late => return None,
+            },
         };
         if !matches!(written, Ok(Ok(()))) {
             return None;

@@ -14,6 +14,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     connections_slow_headers_and_idle_sockets_are_cut,
+    connections_idle_and_header_read_timeouts_are_separate,
     connections_a_stalled_upload_is_cut_and_its_file_removed,
     connections_past_the_per_address_limit_get_503,
 );
@@ -24,6 +25,7 @@ const CUT_WITHIN: Duration = Duration::from_secs(8);
 
 fn short_timeouts(figment: Figment) -> Figment {
     figment
+        .merge(Serialized::default("connections.idle_secs", 1))
         .merge(Serialized::default("connections.header_read_secs", 1))
         .merge(Serialized::default("connections.body_progress_secs", 1))
 }
@@ -82,6 +84,58 @@ async fn connections_slow_headers_and_idle_sockets_are_cut(backend: Backend) {
     assert_eq!(&first, b"HTTP/1.1 200");
     assert!(
         closed_by_server(&mut kept).await,
+        "idle keep-alive socket not cut"
+    );
+}
+
+/// `idle_secs` and `header_read_secs` cut different things: a short header-read timeout
+/// leaves an idle socket alone, and a short idle timeout leaves a slow (but not too slow)
+/// head alone. Before they were separate, one timeout counted both.
+async fn connections_idle_and_header_read_timeouts_are_separate(backend: Backend) {
+    let Some(app) = TestApp::start_with(backend, |f| {
+        f.merge(Serialized::default("connections.idle_secs", 30))
+            .merge(Serialized::default("connections.header_read_secs", 1))
+    })
+    .await
+    else {
+        return;
+    };
+    let mut idle = TcpStream::connect(addr(&app)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        health(&mut idle).await,
+        "200",
+        "an idle socket was cut by the header timeout"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        health(&mut idle).await,
+        "200",
+        "a kept-alive socket was cut by the header timeout"
+    );
+
+    let Some(app) = TestApp::start_with(backend, |f| {
+        f.merge(Serialized::default("connections.idle_secs", 1))
+            .merge(Serialized::default("connections.header_read_secs", 30))
+    })
+    .await
+    else {
+        return;
+    };
+    // A head taking 3 s (a byte every 100 ms), three times the idle timeout.
+    let mut slow = TcpStream::connect(addr(&app)).await.unwrap();
+    let head = b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n";
+    for byte in head {
+        tokio::time::sleep(Duration::from_millis(3000 / head.len() as u64)).await;
+        slow.write_all(&[*byte]).await.unwrap();
+    }
+    let answered = read_answer(&mut slow).await;
+    assert!(
+        answered.starts_with("HTTP/1.1 200"),
+        "a slow head was cut by the idle timeout: {answered}"
+    );
+    assert!(
+        closed_by_server(&mut slow).await,
         "idle keep-alive socket not cut"
     );
 }
@@ -179,11 +233,16 @@ async fn health(tcp: &mut TcpStream) -> String {
     text.get(9..12).unwrap_or(&text).to_owned()
 }
 
-/// Sends `GET /api/health` and reads one answer (head and body, which is small).
+/// Sends `GET /api/health` and reads one answer.
 async fn answer(tcp: &mut TcpStream) -> String {
     let _ = tcp
         .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
         .await;
+    read_answer(tcp).await
+}
+
+/// Reads one answer (head and body, which is small).
+async fn read_answer(tcp: &mut TcpStream) -> String {
     let mut buf = vec![0u8; 8192];
     let mut text = String::new();
     let read = async {

@@ -2,7 +2,7 @@
 //! by each session role, is acked (and its event delivered) when the role holds the
 //! capability the protocol documents for it, and refused with `forbidden` when not.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -76,6 +76,8 @@ struct Probe {
     admin: HubClient,
     target: HubClient,
     caps: BTreeSet<&'static str>,
+    /// Per message type, the capabilities it was checked against (none: it needs nothing).
+    checked: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Probe {
@@ -92,6 +94,12 @@ impl Probe {
         capability: Option<&str>,
         kind: Option<&str>,
     ) -> Value {
+        let kind_checked = self
+            .checked
+            .entry(message["type"].as_str().unwrap().to_owned());
+        kind_checked
+            .or_default()
+            .extend(capability.map(str::to_owned));
         let allowed = capability.is_none_or(|c| self.holds(c));
         let answer = self.subject.request(message.clone()).await;
         if !allowed {
@@ -134,6 +142,7 @@ async fn every_message_type_is_checked_against_every_role(backend: Backend) {
         ("user", "participant", &plain),
         ("user", "viewer", &plain),
     ];
+    let mut checked = BTreeMap::new();
     for (account, role, subject) in cases {
         let id = live_session(&app, &host, json!({})).await;
         let (mut admin, _) = HubClient::join(&app, &id, &admin).await;
@@ -174,6 +183,7 @@ async fn every_message_type_is_checked_against_every_role(backend: Backend) {
             admin,
             target,
             caps: expected,
+            checked: std::mem::take(&mut checked),
         };
         // Chat.
         let own = p
@@ -355,6 +365,10 @@ async fn every_message_type_is_checked_against_every_role(backend: Backend) {
             false => "forbidden",
         };
         assert_eq!(recording["code"], expected, "{recording}");
+        p.checked
+            .entry("recording.start".to_owned())
+            .or_default()
+            .insert("control_recording".to_owned());
         p.check(
             json!({"type": "chat.lock", "locked": true}),
             Some("moderate_chat"),
@@ -389,6 +403,70 @@ async fn every_message_type_is_checked_against_every_role(backend: Backend) {
         } else {
             p.check(json!({"type": "session.end"}), Some("admin_room"), None)
                 .await;
+        }
+        checked = p.checked;
+    }
+    // docs/SECURITY.md's hub table names exactly the capabilities each message was checked
+    // against here. `media.*` (every role may subscribe) and `recording.stop` (nothing to
+    // stop yet) are checked in tests/api/media.rs and the signaling crate's tests.
+    let documented = documented_hub_rules();
+    for (kind, capabilities) in &checked {
+        assert_eq!(
+            Some(capabilities),
+            documented.get(kind),
+            "SECURITY.md's rule for {kind}"
+        );
+    }
+    let unprobed: Vec<&String> = documented
+        .keys()
+        .filter(|kind| !checked.contains_key(*kind) && *kind != "ping")
+        .collect();
+    assert!(
+        unprobed
+            .iter()
+            .all(|kind| kind.starts_with("media.") || *kind == "recording.stop"),
+        "{unprobed:?}"
+    );
+}
+
+/// docs/SECURITY.md's hub table: message type → the capabilities it may need.
+fn documented_hub_rules() -> BTreeMap<String, BTreeSet<String>> {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/SECURITY.md")).unwrap();
+    let table = doc
+        .split("<!-- hub:start -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- hub:end -->").next())
+        .expect("SECURITY.md has the hub table between its markers");
+    let mut rules = BTreeMap::new();
+    for line in table.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        let capabilities = cells[1]
+            .split(',')
+            .map(|c| c.trim().trim_matches('`').to_owned())
+            .filter(|c| !c.is_empty() && c != "—")
+            .collect();
+        let kind = cells[0].trim_matches('`').to_owned();
+        assert!(rules.insert(kind, capabilities).is_none(), "{line}");
+    }
+    rules
+}
+
+/// The table lists every message type the hub accepts, and only real capabilities.
+#[test]
+fn the_hub_table_lists_every_message_type_with_real_capabilities() {
+    let rules = documented_hub_rules();
+    let kinds: BTreeSet<&str> = rules.keys().map(String::as_str).collect();
+    let known: BTreeSet<&str> = signaling::protocol::client::KNOWN_TYPES
+        .iter()
+        .copied()
+        .collect();
+    assert_eq!(kinds, known, "SECURITY.md's hub table and KNOWN_TYPES");
+    for (kind, capabilities) in &rules {
+        for capability in capabilities {
+            let parsed: Result<signaling::Capability, _> =
+                serde_json::from_value(json!(capability));
+            assert!(parsed.is_ok(), "{kind}: no capability {capability}");
         }
     }
 }

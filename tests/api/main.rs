@@ -31,3 +31,4 @@ mod operations;
 mod progress;
 mod security_table;
 mod sessions;
+mod ws_heartbeat;

@@ -16,9 +16,11 @@ mod riff;
 pub mod vad;
 
 pub use decode::decode_to_16k_mono;
+#[cfg(feature = "whisper")]
+pub use engine::WhisperEngine;
 pub use engine::{
     DEFAULT_MODEL_PATH, Engine, EngineConfig, OpenAiConfig, OpenAiEngine, Readiness, Segment,
-    WhisperConfig, WhisperEngine, build_engine,
+    WhisperConfig, build_engine,
 };
 pub use error::{Error, Result};
 pub use format::{AudioFormat, SNIFF_LEN, detect, detect_file};

@@ -6,7 +6,9 @@
 
 mod openai;
 mod wav;
+#[cfg(feature = "whisper")]
 mod whisper;
+mod whisper_config;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 
 pub use openai::{OpenAiConfig, OpenAiEngine};
-pub use whisper::{WhisperConfig, WhisperEngine};
+#[cfg(feature = "whisper")]
+pub use whisper::WhisperEngine;
+pub use whisper_config::WhisperConfig;
 
 /// Where the project's fetch script puts the bundled tiny.en model, relative to the repository.
 pub const DEFAULT_MODEL_PATH: &str = "models/ggml-tiny.en.bin";
@@ -82,9 +86,18 @@ pub(crate) fn empty_as_none<'de, D: serde::Deserializer<'de>>(
 
 /// Build the configured engine, shareable between worker threads. Loading a Whisper model
 /// takes a moment and reads the whole file: call this on a blocking thread at start-up.
+/// A build without the `whisper` feature (the fuzz targets, which skip the C++ build) refuses
+/// the Whisper engine with [`crate::Error::Model`].
 pub fn build_engine(config: &EngineConfig) -> Result<Arc<dyn Engine>> {
     Ok(match config {
+        #[cfg(feature = "whisper")]
         EngineConfig::Whisper(c) => Arc::new(WhisperEngine::new(c)?),
+        #[cfg(not(feature = "whisper"))]
+        EngineConfig::Whisper(_) => {
+            return Err(crate::Error::Model(
+                "this build has no local Whisper engine (the `whisper` feature)".into(),
+            ));
+        }
         EngineConfig::OpenAi(c) => Arc::new(OpenAiEngine::new(c.clone())),
     })
 }

@@ -1,55 +1,19 @@
 //! Local inference with whisper.cpp (through whisper-rs) on any ggml Whisper model file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use super::{Engine, Readiness, Segment};
+use super::{Engine, Readiness, Segment, WhisperConfig};
 use crate::error::{Error, Result};
 
 /// Whisper timestamps are in centiseconds.
 const TICKS_PER_SEC: f64 = 100.0;
 /// whisper.cpp returns nothing for input under 1 s; shorter pieces are padded with silence.
 const MIN_INPUT_SAMPLES: usize = 17_600;
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct WhisperConfig {
-    /// A whisper.cpp ggml model file (`models/ggml-tiny.en.bin` by default).
-    pub model_path: PathBuf,
-    /// CPU threads per transcription.
-    #[serde(default = "default_threads")]
-    pub threads: usize,
-    /// Spoken language code (`en`, `de`, …) for multilingual models; `None` detects it.
-    /// English-only models always use `en`.
-    #[serde(default, deserialize_with = "super::empty_as_none")]
-    pub language: Option<String>,
-    /// 1 decodes greedily (fastest); more runs a beam search of that width.
-    #[serde(default = "default_beam_size")]
-    pub beam_size: usize,
-}
-
-fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().min(4))
-}
-
-fn default_beam_size() -> usize {
-    1
-}
-
-impl WhisperConfig {
-    pub fn new(model_path: PathBuf) -> Self {
-        WhisperConfig {
-            model_path,
-            threads: default_threads(),
-            language: None,
-            beam_size: default_beam_size(),
-        }
-    }
-}
 
 /// Holds the model once; each concurrent transcription borrows a decoding state from a small
 /// pool (one per worker that ever ran at the same time), since creating one allocates buffers.
