@@ -131,6 +131,11 @@ try {
   [carol, out.ids.carol] = await open("carol", tokens[3]);
   // Carol receives Ann's camera and screen and the host's and Bob's cameras: four videos.
   out.late = await carol.evaluate(async () => {
+    // When ICE and DTLS are done: the part of the wait that is not the keyframe's.
+    let connected = null;
+    me.pc.addEventListener("connectionstatechange", () => {
+      if (me.pc.connectionState === "connected") connected = performance.now();
+    });
     await me.request({ type: "media.join" });
     const deadline = performance.now() + 10_000;
     const first = {};
@@ -145,6 +150,7 @@ try {
     // Timed from her first answer (one server offer normally brings every track).
     return {
       answers: me.answers.length,
+      connected_ms: connected - me.answers[0],
       videos: Object.entries(first).map(([track, at]) => ({
         track,
         participant: me.tracks[track]?.participant ?? null,
