@@ -4,7 +4,7 @@
 #
 #   scripts/setup.sh build   build tools (cmake, clang for whisper.cpp and libopus) + the model
 #   scripts/setup.sh test    the above + test tools (espeak-ng, ffmpeg, poppler, Node and
-#                            Python test clients)
+#                            Python test clients, Chromium for the browser media tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-build}"
@@ -20,6 +20,7 @@ if [ "$mode" = test ]; then
   want ffmpeg ffmpeg
   want pdftotext poppler-utils
   want node nodejs
+  want chromium chromium
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing ${need_apt[*]}"
@@ -43,9 +44,12 @@ if [ "$mode" = test ]; then
   fi
 fi
 
-if [ "$mode" = test ] && [ -f tests/interop/package.json ]; then
-  if [ ! -d tests/interop/node_modules ] || [ tests/interop/package.json -nt tests/interop/node_modules ]; then
-    echo "setup: installing Node test clients"
-    (cd tests/interop && npm install --no-audit --no-fund --silent && touch node_modules)
-  fi
+# Node test clients: Yjs for the interop tests, playwright-core for driving Chromium.
+if [ "$mode" = test ]; then
+  for dir in tests/interop tests/media; do
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package.json" -nt "$dir/node_modules" ]; then
+      echo "setup: installing Node test clients in $dir"
+      (cd "$dir" && npm install --no-audit --no-fund --silent && touch node_modules)
+    fi
+  done
 fi

@@ -1,7 +1,8 @@
-//! The SFU end to end through the hub: independent WebRTC peers (aiortc, in Python)
-//! negotiate over the hub socket and exchange real media through the server.
+//! The SFU end to end through the hub: independent WebRTC peers (aiortc in Python, headless
+//! Chromium driven from Node) negotiate over the hub socket and exchange real media through
+//! the server.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -9,28 +10,33 @@ use serde_json::{Value, json};
 use crate::harness::{Backend, TestApp};
 use crate::hub_client::{join, live_session, ws_url};
 
-/// The project's Python, or `None` (a skip outside CI) when `scripts/setup.sh test` has not
-/// run.
-fn python() -> Option<std::path::PathBuf> {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    if python.exists() {
-        return Some(python);
+/// Held by each media test for its whole run. They measure real-time rates (packets a
+/// second, a first frame within a second); on two cores, a browser decoding a dozen videos
+/// beside the aiortc peers starved them (27 frames a second instead of 50), so they take
+/// turns.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// `path` (absolute, or relative to the workspace) when it exists, else `None`: a skip
+/// outside CI, a failure in CI, where `scripts/setup.sh test` has installed it.
+fn installed(path: &str, what: &str) -> Option<PathBuf> {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    if full.exists() {
+        return Some(full);
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "CI is set but .venv is missing: run scripts/setup.sh test"
+        "CI is set but {path} is missing: run scripts/setup.sh test"
     );
-    eprintln!("SKIPPED: aiortc media test (.venv missing; run scripts/setup.sh test)");
+    eprintln!("SKIPPED: {what} ({path} missing; run scripts/setup.sh test)");
     None
 }
 
-/// Runs `tests/media/<script>` with `args`; its last stdout line is JSON.
-async fn run_script(script: &str, args: &[&str]) -> Option<Value> {
-    let python = python()?;
+/// Runs `program tests/media/<script> args`; its last stdout line is JSON.
+async fn run_script(program: &Path, script: &str, args: &[&str]) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/media")
         .join(script);
-    let run = tokio::process::Command::new(python)
+    let run = tokio::process::Command::new(program)
         .arg(path)
         .args(args)
         .kill_on_drop(true)
@@ -46,7 +52,7 @@ async fn run_script(script: &str, args: &[&str]) -> Option<Value> {
         "{script} failed:\n{stdout}\n{stderr}"
     );
     let last = stdout.lines().last().unwrap_or_default();
-    Some(serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}")))
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
 }
 
 /// aiortc publishes a 440 Hz tone; a second aiortc peer receives it through the SFU at
@@ -55,6 +61,7 @@ async fn run_script(script: &str, args: &[&str]) -> Option<Value> {
 /// one backend is enough.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aiortc_tone_crosses_the_sfu_and_moderation_acts_on_the_packets() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
     let host = app.user_with_role("host@example.com", "premium").await;
     let ann = app.user_with_role("ann@example.com", "user").await;
@@ -65,10 +72,15 @@ async fn an_aiortc_tone_crosses_the_sfu_and_moderation_acts_on_the_packets() {
     let ann_url = ws_url(&app, &id, ann_joined["ticket"].as_str().unwrap(), None);
     let ann_id = ann_joined["participant"]["id"].as_str().unwrap();
     let health = format!("{}/api/health", app.base);
-    let Some(out) = run_script("aiortc_peers.py", &[&host_url, &ann_url, ann_id, &health]).await
-    else {
+    let Some(python) = installed(".venv/bin/python", "aiortc media test") else {
         return;
     };
+    let out = run_script(
+        &python,
+        "aiortc_peers.py",
+        &[&host_url, &ann_url, ann_id, &health],
+    )
+    .await;
 
     eprintln!("aiortc through the SFU: {out}");
     let signal = &out["track_signal"];
@@ -111,4 +123,90 @@ async fn an_aiortc_tone_crosses_the_sfu_and_moderation_acts_on_the_packets() {
     assert_eq!(out["peers_after_remove"], 1, "{out}");
     assert!(out["peer_closed_ms"].as_f64().unwrap() < 1_000.0, "{out}");
     assert_eq!(out["ann_close_code"], 4400, "{out}");
+}
+
+/// Headless Chromium, three participants in one session, all negotiated from page
+/// JavaScript over the hub socket: the host, and Ann and Bob once made presenters, publish a
+/// fake camera and microphone, and Ann shares a screen. Each decodes the others' cameras and
+/// receives their audio over SRTP with AES-GCM, never its own; Ann's screen arrives as a
+/// track of its own announced as `screen`. Carol, joining after four seconds of sending,
+/// decodes her first video frame within a second of her answer (the SFU asks the
+/// publishers for a keyframe when her m-lines become ready), and all four videos soon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_peers_exchange_camera_microphone_and_screen_and_a_late_one_decodes_at_once() {
+    let what = "Chromium media test";
+    let (Some(_), Some(_)) = (
+        installed("/usr/bin/chromium", what),
+        installed("tests/media/node_modules/playwright-core", what),
+    ) else {
+        return;
+    };
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let host = app.user_with_role("host@example.com", "premium").await;
+    let ann = app.user_with_role("ann@example.com", "user").await;
+    let bob = app.user_with_role("bob@example.com", "user").await;
+    let carol = app.user_with_role("carol@example.com", "user").await;
+    let id = live_session(&app, &host, json!({})).await;
+    let args = [app.base.as_str(), &id, &host, &ann, &bob, &carol];
+    let out = run_script(Path::new("node"), "chromium_peers.mjs", &args).await;
+    eprintln!("Chromium through the SFU: {out}");
+
+    let ids = &out["ids"];
+    let names = ["host", "ann", "bob"];
+    for name in names {
+        let me = &out["participants"][name];
+        assert_eq!(me["errors"], json!([]), "{name}: {out}");
+        let cipher = me["cipher"].as_str().unwrap_or_default();
+        assert!(cipher.contains("GCM"), "{name}'s SRTP cipher {cipher:?}");
+        let received = me["received"].as_array().unwrap();
+        assert!(
+            received.iter().all(|r| r["participant"] != ids[name]),
+            "{name} receives only others' tracks: {out}"
+        );
+        for other in names.into_iter().filter(|o| *o != name) {
+            let from = |source: &str| {
+                received
+                    .iter()
+                    .find(|r| r["participant"] == ids[other] && r["source"] == source)
+                    .unwrap_or_else(|| panic!("{name} has no {source} of {other}: {out}"))
+            };
+            // Two seconds: Opus sends 50 packets a second, the camera 15 frames.
+            let count = |r: &Value, counter: &str| r[counter].as_u64().unwrap();
+            let microphone = from("microphone");
+            assert_eq!(microphone["kind"], "audio", "{out}");
+            assert!(count(microphone, "packetsReceived") > 50, "{name}: {out}");
+            let camera = from("camera");
+            assert!(count(camera, "framesDecoded") > 10, "{name}: {out}");
+            if other == "ann" {
+                let screen = from("screen");
+                assert_eq!(screen["kind"], "video", "{out}");
+                assert_ne!(screen["track"], camera["track"], "{out}");
+                assert!(count(screen, "framesDecoded") > 5, "{name}: {out}");
+            }
+        }
+    }
+
+    let late = &out["late"];
+    assert_eq!(late["errors"], json!([]), "carol: {out}");
+    eprintln!(
+        "late subscriber: ICE and DTLS connected {:.0} ms after the answer",
+        late["connected_ms"].as_f64().unwrap_or(f64::NAN)
+    );
+    let videos = late["videos"].as_array().unwrap();
+    assert_eq!(
+        videos.len(),
+        4,
+        "carol decodes three cameras and a screen: {out}"
+    );
+    let mut first = f64::INFINITY;
+    for video in videos {
+        let ms = video["first_frame_ms"].as_f64().unwrap();
+        eprintln!(
+            "late subscriber: first {} frame of {} decoded {ms:.0} ms after the answer",
+            video["source"], video["participant"]
+        );
+        first = first.min(ms);
+    }
+    assert!(first < 1_000.0, "first video frame after {first} ms: {out}");
 }
