@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::auth::attempts::SignInAttempts;
 use crate::auth::tokens::{TokenKeys, load_or_create_secret};
 use crate::config::Config;
 use crate::db::Db;
@@ -83,6 +84,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             keys.clone(),
             config.proxy_hops(),
         )),
+        sign_in_attempts: Arc::new(SignInAttempts::new(&config.rate_limits)),
         config: Arc::new(config),
         keys,
         revocations: Arc::default(),

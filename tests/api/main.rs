@@ -29,5 +29,7 @@ mod notes_live;
 mod openapi;
 mod operations;
 mod progress;
+mod request_fields;
 mod security_table;
 mod sessions;
+mod sign_in_limits;
