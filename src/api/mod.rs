@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> Router {
 
     routes
         .route("/api/openapi.json", openapi::serve(document))
+        .merge(openapi::explorer())
         .route_layer(from_fn(telemetry::track_http))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -11,6 +11,7 @@ on_both_backends!(
     schemathesis_finds_no_disagreement,
     operation_ids_are_unique_and_name_their_resource,
     the_router_answers_no_method_the_document_omits,
+    the_api_explorer_is_served_from_the_binary,
 );
 
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
@@ -223,4 +224,38 @@ async fn the_router_answers_no_method_the_document_omits(backend: Backend) {
             );
         }
     }
+}
+
+/// Swagger UI is served from the binary: its page and every file the page loads answer from
+/// this server, none from elsewhere, and it reads the server's document.
+async fn the_api_explorer_is_served_from_the_binary(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let (status, page) = app.get("/api/docs/", None).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let page = page.as_str().unwrap().to_owned();
+    let mut loaded = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for piece in page.split(attribute).skip(1) {
+            loaded.push(piece.split('"').next().unwrap().to_owned());
+        }
+    }
+    assert!(loaded.iter().any(|file| file.ends_with(".js")), "{page}");
+    for file in &loaded {
+        assert!(!file.contains("//"), "{file} is not served by this server");
+        let (status, _) = app
+            .get(
+                &format!("/api/docs/{}", file.trim_start_matches("./")),
+                None,
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{file}");
+    }
+    let (status, initializer) = app.get("/api/docs/swagger-initializer.js", None).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(
+        initializer.as_str().unwrap().contains("/api/openapi.json"),
+        "{initializer}"
+    );
 }
