@@ -153,6 +153,8 @@ pub struct RateLimitsConfig {
     pub notes: RateLimit,
     pub audio: RateLimit,
     pub api: RateLimit,
+    pub failed_logins_per_account: RateLimit,
+    pub failed_logins_per_address: RateLimit,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -285,6 +287,14 @@ impl Config {
             ("rate_limits.notes", self.rate_limits.notes),
             ("rate_limits.audio", self.rate_limits.audio),
             ("rate_limits.api", self.rate_limits.api),
+            (
+                "rate_limits.failed_logins_per_account",
+                self.rate_limits.failed_logins_per_account,
+            ),
+            (
+                "rate_limits.failed_logins_per_address",
+                self.rate_limits.failed_logins_per_address,
+            ),
         ] {
             if limit.max == 0 || limit.window_secs == 0 {
                 return invalid(key, "max and window_secs must be greater than 0");

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::auth::attempts::SignInAttempts;
 use crate::auth::tokens::{TokenKeys, load_or_create_secret};
 use crate::config::Config;
 use crate::db::Db;
@@ -26,8 +27,6 @@ use crdt::RoomsConfig;
 /// Opens the database (applying migrations) and builds the shared state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let data_dir = &config.storage.data_dir;
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let db = open_database(&config).await?;
     crate::auth::cookies::warn_if_insecure(&config);
     let secret = load_or_create_secret(&config.auth.secret, data_dir)
@@ -83,6 +82,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             keys.clone(),
             config.proxy_hops(),
         )),
+        sign_in_attempts: Arc::new(SignInAttempts::new(&config.rate_limits)),
         config: Arc::new(config),
         keys,
         revocations: Arc::default(),
@@ -116,8 +116,13 @@ async fn catch_up_note_texts(db: Db, rooms: NoteRooms) {
     }
 }
 
-/// Connects to the configured database and applies pending migrations.
+/// Creates the data directory if needed (the SQLite file lives there; `migrate` and
+/// `user create` may run before the server ever has), connects to the configured database
+/// and applies pending migrations.
 pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let data_dir = &config.storage.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let url = config.database_url();
     let db = Db::connect(&url, config.storage.max_connections)
         .await

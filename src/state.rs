@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::auth::attempts::SignInAttempts;
 use crate::auth::revocation::Revocations;
 use crate::auth::tokens::TokenKeys;
 use crate::config::Config;
@@ -27,6 +28,8 @@ pub struct AppState {
     /// Revoked logins, whose access tokens are refused before they expire.
     pub revocations: Arc<Revocations>,
     pub rate_limits: Arc<RateLimits>,
+    /// Failed sign-ins per account and per address (`rate_limits.failed_logins_*`).
+    pub sign_in_attempts: Arc<SignInAttempts>,
     pub metrics: PrometheusHandle,
     pub transcription: Arc<Transcription>,
     /// Every note body goes through its room: WebSocket editors and REST writes alike.

@@ -51,13 +51,14 @@ pub struct RecordingExport {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DeleteAccount {
     /// The current password, confirming the deletion.
     pub password: String,
 }
 
 /// Everything stored about me, as one JSON document.
-#[utoipa::path(get, path = "/api/workbook/me/export", tag = "account",
+#[utoipa::path(get, path = "/api/workbook/me/export", tag = "account", operation_id = "exportMyData",
     security(("bearer" = [])),
     responses((status = 200, body = AccountExport), (status = 401, body = ErrorBody)))]
 pub async fn export(
@@ -98,7 +99,7 @@ pub async fn export(
 }
 
 /// Deletes my account and everything that is mine.
-#[utoipa::path(delete, path = "/api/workbook/me", tag = "account",
+#[utoipa::path(delete, path = "/api/workbook/me", tag = "account", operation_id = "deleteMyAccount",
     request_body = DeleteAccount, security(("bearer" = [])),
     responses(
         (status = 204, description = "deleted"),

@@ -23,6 +23,7 @@ pub struct UserList {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RoleUpdate {
     pub role: Role,
 }
@@ -36,7 +37,7 @@ pub struct UserListQuery {
 }
 
 /// Lists all accounts.
-#[utoipa::path(get, path = "/api/workbook/admin/users", tag = "admin",
+#[utoipa::path(get, path = "/api/workbook/admin/users", tag = "admin", operation_id = "listUsers",
     params(UserListQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = UserList),
@@ -60,7 +61,7 @@ pub async fn list_users(
 }
 
 /// Changes an account's role, effective on the account's next request.
-#[utoipa::path(patch, path = "/api/workbook/admin/users/{id}", tag = "admin",
+#[utoipa::path(patch, path = "/api/workbook/admin/users/{id}", tag = "admin", operation_id = "setUserRole",
     params(("id" = Uuid, Path)), request_body = RoleUpdate, security(("bearer" = [])),
     responses(
         (status = 200, body = User),

@@ -83,7 +83,7 @@ fn multipart_error(err: MultipartError) -> ApiError {
 }
 
 /// Uploads a recording (multipart fields `audio`, `title`, optional `moduleId`).
-#[utoipa::path(post, path = "/api/workbook/audio", tag = "audio",
+#[utoipa::path(post, path = "/api/workbook/audio", tag = "audio", operation_id = "uploadAudio",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     security(("bearer" = [])),
     responses(
@@ -189,7 +189,7 @@ pub async fn owned_recording(
 }
 
 /// My recordings, newest first.
-#[utoipa::path(get, path = "/api/workbook/audio", tag = "audio",
+#[utoipa::path(get, path = "/api/workbook/audio", tag = "audio", operation_id = "listAudio",
     params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = RecordingList)))]
 pub async fn list(
@@ -209,7 +209,7 @@ pub async fn list(
 }
 
 /// A recording with its job state and, when done, its transcript.
-#[utoipa::path(get, path = "/api/workbook/audio/{id}", tag = "audio",
+#[utoipa::path(get, path = "/api/workbook/audio/{id}", tag = "audio", operation_id = "getAudio",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = RecordingDetail), (status = 404, body = ErrorBody)))]
 pub async fn get(
@@ -239,7 +239,7 @@ pub async fn get(
 }
 
 /// The audio file, with range requests (so a player can seek to a search hit's `start`).
-#[utoipa::path(get, path = "/api/workbook/audio/{id}/file", tag = "audio",
+#[utoipa::path(get, path = "/api/workbook/audio/{id}/file", tag = "audio", operation_id = "downloadAudioFile",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, description = "the file", content_type = "audio/*"),
               (status = 206, description = "a range of the file"),
@@ -267,7 +267,7 @@ pub async fn file(
 }
 
 /// Deletes a recording, its transcript and its file; a running job is cancelled.
-#[utoipa::path(delete, path = "/api/workbook/audio/{id}", tag = "audio",
+#[utoipa::path(delete, path = "/api/workbook/audio/{id}", tag = "audio", operation_id = "deleteAudio",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete(

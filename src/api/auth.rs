@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::auth::cookies;
 use crate::auth::credentials::{REFRESH_COOKIE, cookie};
-use crate::auth::extract::CurrentUser;
+use crate::auth::extract::{ClientAddress, CurrentUser};
 use crate::auth::password;
 use crate::auth::roles::Role;
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
@@ -20,6 +20,7 @@ use crate::http::extract::{ApiJson, parse_json};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     /// At most 255 characters; compared case-insensitively.
     pub email: String,
@@ -30,13 +31,14 @@ pub struct RegisterRequest {
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
 #[derive(Deserialize, ToSchema, Default)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token; may instead come from the HTTP-only refresh cookie.
     pub refresh_token: Option<String>,
@@ -86,7 +88,7 @@ fn looks_like_email(email: &str) -> bool {
 }
 
 /// Creates an account with the `user` role and signs it in.
-#[utoipa::path(post, path = "/api/workbook/auth/register", tag = "auth",
+#[utoipa::path(post, path = "/api/workbook/auth/register", tag = "auth", operation_id = "register",
     request_body = RegisterRequest,
     responses(
         (status = 201, body = AuthResponse),
@@ -123,31 +125,39 @@ pub async fn register(
     Ok((StatusCode::CREATED, response).into_response())
 }
 
-/// Exchanges email and password for tokens.
-#[utoipa::path(post, path = "/api/workbook/auth/login", tag = "auth",
+/// Exchanges email and password for tokens. Failed attempts are limited per account and
+/// per client address (`rate_limits.failed_logins_*`); past either, every attempt, a right
+/// password too, is answered 429 with `Retry-After` until the budget recovers.
+#[utoipa::path(post, path = "/api/workbook/auth/login", tag = "auth", operation_id = "login",
     request_body = LoginRequest,
     responses(
         (status = 200, body = AuthResponse),
         (status = 401, description = "wrong email or password", body = ErrorBody),
         (status = 422, description = "invalid fields", body = ErrorBody),
-        (status = 429, description = "rate limited", body = ErrorBody),
+        (status = 429, description = "too many requests or failed sign-ins", body = ErrorBody),
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     Validator::new()
         .length(&req.email, "email", 1, 255)
         .length(&req.password, "password", 1, MAX_PASSWORD)
         .finish()?;
-    let found = db::users::find_by_email(&state.db, &normalize_email(&req.email)).await?;
+    let email = normalize_email(&req.email);
+    let attempt = state.sign_in_attempts.begin(&email, address)?;
+    let found = db::users::find_by_email(&state.db, &email).await?;
     // Verify against a dummy hash for unknown emails so both paths cost the same.
     let stored = found
         .as_ref()
         .map_or_else(|| password::dummy_hash().to_owned(), |(_, h)| h.clone());
     let matches = password::verify(req.password, stored).await?;
     match found {
-        Some((user, _)) if matches => sign_in(&state, user, uuid::Uuid::new_v4()).await,
+        Some((user, _)) if matches => {
+            attempt.succeeded();
+            sign_in(&state, user, uuid::Uuid::new_v4()).await
+        }
         _ => Err(ApiError::unauthorized("invalid email or password")),
     }
 }
@@ -155,7 +165,7 @@ pub async fn login(
 /// Rotates a refresh token. Presenting one that was already used revokes its whole login,
 /// access tokens included, except within `auth.refresh_grace_secs` of its rotation while its
 /// successor is unused: a double-fired refresh then gets the same new token as the first.
-#[utoipa::path(post, path = "/api/workbook/auth/refresh", tag = "auth",
+#[utoipa::path(post, path = "/api/workbook/auth/refresh", tag = "auth", operation_id = "refreshLogin",
     request_body = RefreshRequest,
     responses(
         (status = 200, body = AuthResponse),
@@ -230,7 +240,7 @@ async fn reuse_detected(state: &AppState, family_id: uuid::Uuid) -> ApiError {
 
 /// Revokes the presented refresh token's login, its access tokens included, and clears the
 /// auth cookies.
-#[utoipa::path(post, path = "/api/workbook/auth/logout", tag = "auth",
+#[utoipa::path(post, path = "/api/workbook/auth/logout", tag = "auth", operation_id = "logout",
     request_body = RefreshRequest,
     responses((status = 200, body = SuccessResponse)))]
 pub async fn logout(
@@ -251,7 +261,7 @@ pub async fn logout(
 }
 
 /// The signed-in user.
-#[utoipa::path(get, path = "/api/workbook/auth/me", tag = "auth",
+#[utoipa::path(get, path = "/api/workbook/auth/me", tag = "auth", operation_id = "getCurrentUser",
     security(("bearer" = [])),
     responses(
         (status = 200, body = MeResponse),

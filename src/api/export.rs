@@ -24,7 +24,7 @@ pub struct ExportQuery {
 }
 
 /// One note I can read, as a file.
-#[utoipa::path(get, path = "/api/workbook/notes/{id}/export", tag = "notes",
+#[utoipa::path(get, path = "/api/workbook/notes/{id}/export", tag = "notes", operation_id = "exportNote",
     params(("id" = Uuid, Path), ExportQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "the file", content(
@@ -46,7 +46,7 @@ pub async fn one(
 }
 
 /// All notes I own, as one file.
-#[utoipa::path(get, path = "/api/workbook/notes/export", tag = "notes",
+#[utoipa::path(get, path = "/api/workbook/notes/export", tag = "notes", operation_id = "exportNotes",
     params(ExportQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "the file", content(

@@ -63,7 +63,7 @@ impl Check {
 
 /// Reports the database, the data directory and the transcription engine; 503 when the
 /// database or the data directory fails.
-#[utoipa::path(get, path = "/api/health", tag = "operations",
+#[utoipa::path(get, path = "/api/health", tag = "operations", operation_id = "getHealth",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let mut checks = BTreeMap::new();
@@ -119,7 +119,7 @@ async fn check_data_dir(state: &AppState) -> Result<(), String> {
 /// Prometheus text exposition of every metric, on the public listener only for a scraper
 /// presenting `metrics.token` as a bearer token: per-route traffic and socket counts are
 /// not for everyone. Without a configured token it answers 404, as if there were no route.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", tag = "operations", operation_id = "getMetrics",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Prometheus text format", content_type = "text/plain"),

@@ -64,7 +64,12 @@ pub fn router(state: AppState) -> Router {
     let notes = OpenApiRouter::new()
         .routes(routes!(notes::list, notes::create))
         .routes(routes!(export::all))
-        .routes(routes!(notes::get, notes::update, notes::delete))
+        .routes(routes!(
+            notes::get,
+            notes::update,
+            notes::patch,
+            notes::delete
+        ))
         .routes(routes!(export::one))
         .routes(routes!(shares::list, shares::share))
         .routes(routes!(shares::revoke))
@@ -130,6 +135,7 @@ pub fn router(state: AppState) -> Router {
 
     routes
         .route("/api/openapi.json", openapi::serve(document))
+        .merge(openapi::explorer())
         .route_layer(from_fn(telemetry::track_http))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -181,16 +187,18 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::internal("a request handler panicked").into_response()
 }
 
-/// Once a minute: drops idle rate-limit keys and the records of expired join tickets, so
-/// both stay bounded.
+/// Once a minute: drops idle rate-limit and failed-sign-in keys and the records of expired
+/// join tickets, so all stay bounded.
 pub fn spawn_maintenance(state: &AppState) {
     let limits = state.rate_limits.clone();
+    let sign_in_attempts = state.sign_in_attempts.clone();
     let db = state.db.clone();
     tokio::spawn(async move {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));
         loop {
             every_minute.tick().await;
             limits.forget_idle();
+            sign_in_attempts.forget_idle();
             if let Err(err) = crate::db::session_tickets::prune(&db, chrono::Utc::now()).await {
                 tracing::warn!(error = %err, "pruning used join tickets failed");
             }

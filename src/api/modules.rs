@@ -31,7 +31,7 @@ const MAX_SEARCH: usize = 200;
 
 /// A new module.
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateModule {
     /// 1 to 255 characters, one line.
     #[schema(min_length = 1, max_length = 255)]
@@ -64,7 +64,7 @@ pub struct CreateModule {
 /// A change to a module: absent fields stay as they are; `content` and `prerequisites`
 /// are replaced as a whole. Limits as on create; prerequisites must not lead back here.
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateModule {
     #[schema(min_length = 1, max_length = 255)]
     pub title: Option<String>,
@@ -87,6 +87,7 @@ pub struct UpdateModule {
 
 /// The new workshop order: every module's id exactly once, first to last.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReorderRequest {
     #[schema(max_items = 1000)]
     pub ids: Vec<Uuid>,
@@ -132,7 +133,7 @@ pub struct ReorderResponse {
 }
 
 /// Lists modules in workshop order, each with the caller's lock state and progress.
-#[utoipa::path(get, path = "/api/workbook/modules", tag = "modules",
+#[utoipa::path(get, path = "/api/workbook/modules", tag = "modules", operation_id = "listModules",
     params(ModuleListQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = ModuleList),
@@ -180,7 +181,7 @@ fn list_filter(query: &ModuleListQuery) -> ApiResult<ModuleFilter> {
 }
 
 /// One module with the caller's lock state and progress.
-#[utoipa::path(get, path = "/api/workbook/modules/{id}", tag = "modules",
+#[utoipa::path(get, path = "/api/workbook/modules/{id}", tag = "modules", operation_id = "getModule",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = ModuleResponse),
@@ -206,7 +207,7 @@ async fn find(state: &AppState, caller: &CurrentUser, id: Uuid) -> ApiResult<Mod
 }
 
 /// Creates a module (admins).
-#[utoipa::path(post, path = "/api/workbook/modules", tag = "modules",
+#[utoipa::path(post, path = "/api/workbook/modules", tag = "modules", operation_id = "createModule",
     request_body = CreateModule, security(("bearer" = [])),
     responses(
         (status = 201, body = ModuleResponse),
@@ -253,7 +254,7 @@ pub async fn create(
 }
 
 /// Changes a module (admins).
-#[utoipa::path(put, path = "/api/workbook/modules/{id}", tag = "modules",
+#[utoipa::path(put, path = "/api/workbook/modules/{id}", tag = "modules", operation_id = "updateModule",
     params(("id" = Uuid, Path)), request_body = UpdateModule, security(("bearer" = [])),
     responses(
         (status = 200, body = ModuleResponse),
@@ -304,7 +305,7 @@ pub async fn update(
 
 /// Deletes a module (admins), with everyone's progress in it. Modules that required it no
 /// longer do; notes linked to it are unlinked.
-#[utoipa::path(delete, path = "/api/workbook/modules/{id}", tag = "modules",
+#[utoipa::path(delete, path = "/api/workbook/modules/{id}", tag = "modules", operation_id = "deleteModule",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 204, description = "deleted"),
@@ -326,7 +327,7 @@ pub async fn delete(
 
 /// Sets the workshop order (admins): `ids` lists every module once, first to last; they
 /// get the positions 1, 2, 3, ...
-#[utoipa::path(post, path = "/api/workbook/modules/reorder", tag = "modules",
+#[utoipa::path(post, path = "/api/workbook/modules/reorder", tag = "modules", operation_id = "reorderModules",
     request_body = ReorderRequest, security(("bearer" = [])),
     responses(
         (status = 200, body = ReorderResponse),

@@ -67,7 +67,7 @@ pub struct NoteResponse {
 }
 
 /// Creates a note owned by the caller.
-#[utoipa::path(post, path = "/api/workbook/notes", tag = "notes",
+#[utoipa::path(post, path = "/api/workbook/notes", tag = "notes", operation_id = "createNote",
     request_body = CreateNote, security(("bearer" = [])),
     responses(
         (status = 201, body = NoteResponse),
@@ -91,7 +91,7 @@ pub async fn create(
 
 /// The note, if the caller owns it or it is shared with them, with its body as it is now
 /// (live edits included) and the version that counts them.
-#[utoipa::path(get, path = "/api/workbook/notes/{id}", tag = "notes",
+#[utoipa::path(get, path = "/api/workbook/notes/{id}", tag = "notes", operation_id = "getNote",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = NoteResponse),
@@ -111,7 +111,7 @@ pub async fn get(
 }
 
 /// My notes and the notes shared with me, filtered, optionally searched.
-#[utoipa::path(get, path = "/api/workbook/notes", tag = "notes",
+#[utoipa::path(get, path = "/api/workbook/notes", tag = "notes", operation_id = "listNotes",
     params(ListQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = NoteList),
@@ -197,7 +197,7 @@ pub async fn list(
 /// Updates a note if `version` is still current (409 otherwise). A new `content` is applied
 /// to the note's live document as one edit, which live editors receive; if anyone typed
 /// since `version` was read, the answer is 409 and nothing is written.
-#[utoipa::path(method(put, patch), path = "/api/workbook/notes/{id}", tag = "notes",
+#[utoipa::path(put, path = "/api/workbook/notes/{id}", tag = "notes", operation_id = "updateNote",
     params(("id" = Uuid, Path)), request_body = UpdateNote, security(("bearer" = [])),
     responses(
         (status = 200, body = NoteResponse),
@@ -218,8 +218,26 @@ pub async fn update(
     }))
 }
 
+/// The same change as `PUT`, under the method clients use for partial updates.
+#[utoipa::path(patch, path = "/api/workbook/notes/{id}", tag = "notes", operation_id = "patchNote",
+    params(("id" = Uuid, Path)), request_body = UpdateNote, security(("bearer" = [])),
+    responses(
+        (status = 200, body = NoteResponse),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn patch(
+    state: State<AppState>,
+    caller: CurrentUser,
+    id: ApiPath<Uuid>,
+    req: ApiJson<UpdateNote>,
+) -> ApiResult<Json<NoteResponse>> {
+    update(state, caller, id, req).await
+}
+
 /// Deletes a note (owner only).
-#[utoipa::path(delete, path = "/api/workbook/notes/{id}", tag = "notes",
+#[utoipa::path(delete, path = "/api/workbook/notes/{id}", tag = "notes", operation_id = "deleteNote",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 204, description = "deleted"),

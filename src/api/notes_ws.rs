@@ -34,7 +34,7 @@ pub struct LiveParams {
 
 /// Opens the note's live document (WebSocket, y-websocket protocol). See
 /// `docs/NOTES_PROTOCOL.md` for messages and close codes.
-#[utoipa::path(get, path = "/api/workbook/notes/ws/{noteId}", tag = "notes",
+#[utoipa::path(get, path = "/api/workbook/notes/ws/{noteId}", tag = "notes", operation_id = "connectNoteSocket",
     params(
         ("noteId" = Uuid, Path),
         ("token" = Option<String>, Query, description = "access JWT (or send it as a `Sec-WebSocket-Protocol` value)"),

@@ -1,5 +1,5 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations and served at
-//! `/api/openapi.json`.
+//! `/api/openapi.json`, and the API explorer (Swagger UI) at `/api/docs/`.
 
 use axum::routing::{MethodRouter, get};
 use utoipa::openapi::path::Operation;
@@ -110,4 +110,13 @@ pub fn serve<S: Clone + Send + Sync + 'static>(
             body,
         )
     })
+}
+
+/// Swagger UI at `/api/docs/`, reading the served document. Its files are built into the
+/// binary (the crate's `vendored` feature), so it works offline and loads nothing from
+/// elsewhere.
+pub fn explorer<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+        .config(utoipa_swagger_ui::Config::new(["/api/openapi.json"]))
+        .into()
 }

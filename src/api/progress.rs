@@ -20,7 +20,7 @@ const MAX_MINUTES_PER_REPORT: i64 = 1440;
 
 /// A progress report for one module.
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProgressRequest {
     /// 0 to 100; stored as 100 when `status` is `completed`.
     #[schema(minimum = 0, maximum = 100)]
@@ -55,7 +55,7 @@ pub struct ProgressStats {
 
 /// Reports my progress in a module. The server sets `lastAccessedAt`, and `completedAt`
 /// when the status becomes `completed` (cleared if it later moves back).
-#[utoipa::path(post, path = "/api/workbook/progress/{moduleId}", tag = "progress",
+#[utoipa::path(post, path = "/api/workbook/progress/{moduleId}", tag = "progress", operation_id = "reportProgress",
     params(("moduleId" = Uuid, Path)), request_body = ProgressRequest,
     security(("bearer" = [])),
     responses(
@@ -128,7 +128,7 @@ fn status_from_percent(percent: i64) -> ProgressStatus {
 }
 
 /// My progress in every module I reported on.
-#[utoipa::path(get, path = "/api/workbook/progress", tag = "progress",
+#[utoipa::path(get, path = "/api/workbook/progress", tag = "progress", operation_id = "listMyProgress",
     security(("bearer" = [])),
     responses((status = 200, body = ProgressList), (status = 401, body = ErrorBody)))]
 pub async fn mine(
@@ -140,7 +140,7 @@ pub async fn mine(
 }
 
 /// Per-module completion statistics over all learners (admins).
-#[utoipa::path(get, path = "/api/workbook/progress/stats", tag = "progress",
+#[utoipa::path(get, path = "/api/workbook/progress/stats", tag = "progress", operation_id = "getProgressStats",
     security(("bearer" = [])),
     responses(
         (status = 200, body = ProgressStats),

@@ -49,7 +49,7 @@ pub struct SearchResults {
 }
 
 /// Searches my notes, notes shared with me, modules, and the transcripts of my recordings.
-#[utoipa::path(get, path = "/api/workbook/search", tag = "search",
+#[utoipa::path(get, path = "/api/workbook/search", tag = "search", operation_id = "search",
     params(SearchQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = SearchResults),

@@ -39,7 +39,7 @@ pub struct ExportQuery {
 
 /// The minutes: participants, public chat, polls with results, questions, hands.
 /// Never direct messages, deleted messages, voters or anonymous askers.
-#[utoipa::path(get, path = "/api/workbook/sessions/{id}/export", tag = "sessions",
+#[utoipa::path(get, path = "/api/workbook/sessions/{id}/export", tag = "sessions", operation_id = "exportSession",
     params(("id" = Uuid, Path), ExportQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "the minutes: JSON, Markdown (`text/markdown`) or CSV (`text/csv`)", body = Object),
@@ -66,7 +66,7 @@ pub async fn export(
 
 /// Per participant: attendance intervals (reconnects within 60 s merged), total time,
 /// and engagement (chat messages, named votes, named questions, hands).
-#[utoipa::path(get, path = "/api/workbook/sessions/{id}/attendance", tag = "sessions",
+#[utoipa::path(get, path = "/api/workbook/sessions/{id}/attendance", tag = "sessions", operation_id = "getSessionAttendance",
     params(("id" = Uuid, Path), ExportQuery), security(("bearer" = [])),
     responses(
         (status = 200, description = "`{\"participants\": [...]}`, or CSV (`text/csv`)", body = Object),

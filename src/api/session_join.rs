@@ -70,7 +70,7 @@ pub struct JoinResponse {
 }
 
 /// Issues a join ticket for a live session.
-#[utoipa::path(post, path = "/api/workbook/sessions/{id}/join", tag = "sessions",
+#[utoipa::path(post, path = "/api/workbook/sessions/{id}/join", tag = "sessions", operation_id = "joinSession",
     params(("id" = Uuid, Path)), request_body(content = JoinRequest, description = "optional"), security(("bearer" = [])),
     responses(
         (status = 200, body = JoinResponse),
@@ -199,7 +199,7 @@ pub struct HubQuery {
 
 /// The hub WebSocket (see `docs/HUB_PROTOCOL.md`). The ticket is checked before the
 /// upgrade, so a refused ticket is an HTTP error.
-#[utoipa::path(get, path = "/api/workbook/sessions/{id}/ws", tag = "sessions",
+#[utoipa::path(get, path = "/api/workbook/sessions/{id}/ws", tag = "sessions", operation_id = "connectSessionHub",
     params(("id" = Uuid, Path), HubQuery),
     responses(
         (status = 101, description = "switching to the hub protocol"),

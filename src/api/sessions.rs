@@ -77,7 +77,7 @@ pub struct SessionList {
 }
 
 /// Schedules a session hosted by the caller.
-#[utoipa::path(post, path = "/api/workbook/sessions", tag = "sessions",
+#[utoipa::path(post, path = "/api/workbook/sessions", tag = "sessions", operation_id = "scheduleSession",
     request_body = NewSession, security(("bearer" = [])),
     responses(
         (status = 201, body = LiveSession),
@@ -102,7 +102,7 @@ pub async fn schedule(
 }
 
 /// Lists sessions in schedule order.
-#[utoipa::path(get, path = "/api/workbook/sessions", tag = "sessions",
+#[utoipa::path(get, path = "/api/workbook/sessions", tag = "sessions", operation_id = "listSessions",
     params(SessionListQuery), security(("bearer" = [])),
     responses((status = 200, body = SessionList)))]
 pub async fn list(
@@ -128,7 +128,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/workbook/sessions/{id}", tag = "sessions",
+#[utoipa::path(get, path = "/api/workbook/sessions/{id}", tag = "sessions", operation_id = "getSession",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = LiveSession), (status = 404, body = ErrorBody)))]
 pub async fn get(
@@ -140,7 +140,7 @@ pub async fn get(
 }
 
 /// Changes a session that has not ended (host or admin).
-#[utoipa::path(patch, path = "/api/workbook/sessions/{id}", tag = "sessions",
+#[utoipa::path(patch, path = "/api/workbook/sessions/{id}", tag = "sessions", operation_id = "updateSession",
     params(("id" = Uuid, Path)), request_body = SessionUpdate, security(("bearer" = [])),
     responses(
         (status = 200, body = LiveSession),
@@ -173,7 +173,7 @@ pub async fn update(
 }
 
 /// Opens the session: participants may join from now on.
-#[utoipa::path(post, path = "/api/workbook/sessions/{id}/start", tag = "sessions",
+#[utoipa::path(post, path = "/api/workbook/sessions/{id}/start", tag = "sessions", operation_id = "startSession",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = LiveSession),
@@ -194,7 +194,7 @@ pub async fn start(
 }
 
 /// Ends the session; everyone connected receives `session.ended` and is disconnected.
-#[utoipa::path(post, path = "/api/workbook/sessions/{id}/end", tag = "sessions",
+#[utoipa::path(post, path = "/api/workbook/sessions/{id}/end", tag = "sessions", operation_id = "endSession",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = LiveSession),

@@ -18,6 +18,7 @@ use crate::services::notes::owned_note;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ShareRequest {
     /// The account to share with.
     pub email: String,
@@ -31,7 +32,7 @@ pub struct ShareList {
 }
 
 /// Shares the note, or changes an existing share's permission.
-#[utoipa::path(post, path = "/api/workbook/notes/{id}/shares", tag = "notes",
+#[utoipa::path(post, path = "/api/workbook/notes/{id}/shares", tag = "notes", operation_id = "shareNote",
     params(("id" = Uuid, Path)), request_body = ShareRequest, security(("bearer" = [])),
     responses(
         (status = 201, body = ShareList),
@@ -84,7 +85,7 @@ pub async fn share(
 }
 
 /// Who the note is shared with (owner only).
-#[utoipa::path(get, path = "/api/workbook/notes/{id}/shares", tag = "notes",
+#[utoipa::path(get, path = "/api/workbook/notes/{id}/shares", tag = "notes", operation_id = "listNoteShares",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = ShareList),
@@ -102,7 +103,7 @@ pub async fn list(
 }
 
 /// Revokes one user's share (owner only).
-#[utoipa::path(delete, path = "/api/workbook/notes/{id}/shares/{userId}", tag = "notes",
+#[utoipa::path(delete, path = "/api/workbook/notes/{id}/shares/{userId}", tag = "notes", operation_id = "revokeNoteShare",
     params(("id" = Uuid, Path), ("userId" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 204, description = "revoked"),

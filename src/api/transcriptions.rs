@@ -16,7 +16,7 @@ use crate::http::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TranscribeRequest {
     pub recording_id: Uuid,
 }
@@ -38,7 +38,7 @@ pub struct CancelResponse {
 
 /// Queues the recording for transcription and answers at once. Queuing a recording whose job
 /// failed, was cancelled or is done runs it again (retry).
-#[utoipa::path(post, path = "/api/workbook/audio/transcribe", tag = "audio",
+#[utoipa::path(post, path = "/api/workbook/audio/transcribe", tag = "audio", operation_id = "transcribeAudio",
     request_body = TranscribeRequest, security(("bearer" = [])),
     responses(
         (status = 202, body = TranscribeResponse),
@@ -71,7 +71,7 @@ pub async fn transcribe(
 }
 
 /// Cancels the recording's queued or running job.
-#[utoipa::path(post, path = "/api/workbook/audio/{id}/transcription/cancel", tag = "audio",
+#[utoipa::path(post, path = "/api/workbook/audio/{id}/transcription/cancel", tag = "audio", operation_id = "cancelTranscription",
     params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = CancelResponse),

@@ -1,5 +1,7 @@
-//! The authenticated caller, taken from the request's access token, and the permission
-//! guard every protected handler uses.
+//! The authenticated caller, taken from the request's access token, the permission guard
+//! every protected handler uses, and the client's address for sign-in throttling.
+
+use std::net::IpAddr;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -9,6 +11,7 @@ use super::credentials::{access_claims, bearer_or_cookie};
 use super::roles::{Permission, Role};
 use super::tokens::AccessClaims;
 use crate::error::{ApiError, ApiResult};
+use crate::http::rate_limit::request_address;
 use crate::state::AppState;
 
 /// The caller of a request: the account named by a verified access token.
@@ -67,5 +70,20 @@ impl CurrentUser {
             email: user.email,
             role: user.role,
         })
+    }
+}
+
+/// The client's address, as the rate limits key it (behind trusted proxies, the one the
+/// outermost proxy saw); `None` when the connection has none (tests driving the router).
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(request_address(parts, state.config.proxy_hops())))
     }
 }

@@ -1,6 +1,7 @@
 //! Accounts and access: password hashing, tokens, roles, where a request carries its
-//! credentials and its cookies, revoked logins, and the caller extractor.
+//! credentials and its cookies, revoked logins, failed sign-ins, and the caller extractor.
 
+pub mod attempts;
 pub mod cookies;
 pub mod credentials;
 pub mod extract;

@@ -1,5 +1,8 @@
 //! Per-route rate limits (GCRA via `governor`), keyed by user, or by client address where
-//! there is no user yet (register, login).
+//! there is no user yet (register, login). A route group's limit is for its writes: reads
+//! (`GET`, `HEAD`) count against the `api` limit whatever their group, so an editor listing
+//! notes is not throttled at the notes write limit. Failed sign-ins have budgets of their
+//! own (`auth::attempts`).
 //!
 //! The middleware's state is the limits themselves (with the token keys and the proxy
 //! setting they need), not the server's `AppState`, so this module sits below `state.rs`.
@@ -10,7 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderName};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -118,6 +122,15 @@ pub fn client_address(
         .or(peer)
 }
 
+/// The client address of a request as the limits key it (see [`client_address`]).
+pub fn request_address(parts: &Parts, proxy_hops: usize) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
+    client_address(&parts.headers, peer, proxy_hops)
+}
+
 /// An `X-Forwarded-For` entry: an address, or an address with a port as some proxies write.
 fn parse_address(entry: &str) -> Option<IpAddr> {
     entry
@@ -133,6 +146,11 @@ pub async fn enforce(
     next: Next,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
+    let bucket = if matches!(parts.method, Method::GET | Method::HEAD) {
+        Bucket::Api
+    } else {
+        bucket
+    };
     // Verified here once; the handler's `CurrentUser` reads the result from the request.
     // Register and login are keyed by address whatever token they carry.
     let user = match bucket {
@@ -141,13 +159,7 @@ pub async fn enforce(
     };
     let key = match user {
         Some(id) => Some(Key::User(id)),
-        None => {
-            let peer = parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip());
-            client_address(&parts.headers, peer, limits.proxy_hops).map(Key::Address)
-        }
+        None => request_address(&parts, limits.proxy_hops).map(Key::Address),
     };
     let req = Request::from_parts(parts, body);
     let Some(key) = key else {

@@ -21,7 +21,7 @@ pub const MAX_TAGS: usize = 10;
 pub const MAX_TAG: usize = 50;
 
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateNote {
     /// 1 to 255 characters.
     pub title: String,
@@ -44,7 +44,7 @@ fn default_private() -> bool {
 
 /// A change to a note. `version` is the version the change is based on; absent fields stay.
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateNote {
     pub version: i64,
     pub title: Option<String>,

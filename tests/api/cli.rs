@@ -147,3 +147,40 @@ fn transcribe_prints_timestamped_segments() {
         .unwrap();
     assert!(!output.status.success());
 }
+
+/// `migrate` and `user create` work before `serve` ever ran: the data directory, and the
+/// SQLite database in it, are created on first use.
+#[test]
+fn migrate_and_user_create_work_on_a_fresh_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("not/yet/there");
+    let migrate = workbook(&fresh).arg("migrate").output().unwrap();
+    assert!(
+        migrate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    assert!(fresh.join("workbook.db").exists());
+
+    let other = dir.path().join("another");
+    let mut create = workbook(&other)
+        .args(["user", "create", "--email", "a@example.com", "--name", "A"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    create
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"s3cret-password\n")
+        .unwrap();
+    let output = create.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created user a@example.com"));
+}

@@ -29,6 +29,8 @@ mod notes_live;
 mod openapi;
 mod operations;
 mod progress;
+mod request_fields;
 mod security_table;
 mod sessions;
+mod sign_in_limits;
 mod ws_heartbeat;

@@ -348,10 +348,13 @@ async fn invalid_fields_are_named(backend: Backend) {
             module_body("a", json!({"content": {"objectives": ["x\u{0}"]}})),
             "content.objectives[0]",
         ),
-        (module_body("a", json!({"prerequisites": ["nope"]})), "body"),
+        (
+            module_body("a", json!({"prerequisites": ["nope"]})),
+            "prerequisites[0]",
+        ),
         (
             json!({"description": "no title", "difficulty": "beginner"}),
-            "body",
+            "title",
         ),
     ] {
         let (status, response) = app.post(MODULES, Some(&admin), body.clone()).await;

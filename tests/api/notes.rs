@@ -550,7 +550,7 @@ async fn validation_names_the_fields(backend: Backend) {
             json!({"title": "ok", "moduleId": uuid::Uuid::new_v4()}),
             "moduleId",
         ),
-        (json!({"title": "ok", "moduleId": "not-a-uuid"}), "body"),
+        (json!({"title": "ok", "moduleId": "not-a-uuid"}), "moduleId"),
     ];
     for (body, field) in cases {
         let (status, answer) = app.post("/api/workbook/notes", Some(&me), body).await;

@@ -7,7 +7,34 @@ use std::path::Path;
 use crate::harness::{Backend, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(schemathesis_finds_no_disagreement);
+on_both_backends!(
+    schemathesis_finds_no_disagreement,
+    operation_ids_are_unique_and_name_their_resource,
+    the_router_answers_no_method_the_document_omits,
+    the_api_explorer_is_served_from_the_binary,
+);
+
+const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
+
+/// The served document, as JSON.
+async fn document(app: &TestApp) -> serde_json::Value {
+    let (status, document) = app.get("/api/openapi.json", None).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    document
+}
+
+/// Every operation of the document: method, path, operation.
+fn operations(document: &serde_json::Value) -> Vec<(String, String, serde_json::Value)> {
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if METHODS.contains(&method.as_str()) {
+                operations.push((method.clone(), path.clone(), operation.clone()));
+            }
+        }
+    }
+    operations
+}
 
 /// Every operation the server answers, as `METHOD path`: the document must list exactly these
 /// (routes are declared once, by their handlers' annotations, for router and document alike).
@@ -67,19 +94,10 @@ const OPERATIONS: &[&str] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_document_lists_every_route() {
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
-    let (status, document) = app.get("/api/openapi.json", None).await;
-    assert_eq!(status, reqwest::StatusCode::OK);
-    let mut listed: Vec<String> = document["paths"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .flat_map(|(path, item)| {
-            item.as_object()
-                .unwrap()
-                .keys()
-                .filter(|key| matches!(key.as_str(), "get" | "put" | "post" | "delete" | "patch"))
-                .map(move |method| format!("{} {path}", method.to_uppercase()))
-        })
+    let document = document(&app).await;
+    let mut listed: Vec<String> = operations(&document)
+        .into_iter()
+        .map(|(method, path, _)| format!("{} {path}", method.to_uppercase()))
         .collect();
     listed.sort();
     let mut expected: Vec<String> = OPERATIONS.iter().map(|o| o.to_string()).collect();
@@ -135,5 +153,109 @@ async fn schemathesis_finds_no_disagreement(backend: Backend) {
         output.status.success(),
         "schemathesis found problems:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Code generators name a client's methods after `operationId`s and documentation links to
+/// them: each is unique and says what it acts on (`listNotes`, never a bare `list`).
+async fn operation_ids_are_unique_and_name_their_resource(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let mut ids: Vec<String> = operations(&document(&app).await)
+        .into_iter()
+        .map(|(method, path, operation)| {
+            let id = operation["operationId"].as_str();
+            let id = id.unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(
+                id.starts_with(|c: char| c.is_ascii_lowercase())
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{id} is not camelCase"
+            );
+            let bare = [
+                "list", "get", "create", "update", "patch", "delete", "export", "file",
+            ];
+            assert!(
+                !bare.contains(&id),
+                "{method} {path}: {id} names no resource"
+            );
+            id.to_owned()
+        })
+        .collect();
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate operationIds");
+}
+
+/// Walks the router through the document: every method the document does not list for a
+/// path must be refused with 405, so no route answers without being documented.
+async fn the_router_answers_no_method_the_document_omits(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let admin = app.user_with_role("walker@example.com", "admin").await;
+    let document = document(&app).await;
+    let id = uuid::Uuid::new_v4().to_string();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let concrete: String = path
+            .split('/')
+            .map(|part| {
+                if part.starts_with('{') {
+                    id.as_str()
+                } else {
+                    part
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in METHODS {
+            if item.get(method).is_some() {
+                continue;
+            }
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (status, body) = app
+                .call(method.clone(), &concrete, Some(&admin), None)
+                .await;
+            assert_eq!(
+                status,
+                reqwest::StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path} is routed but not documented: {body}"
+            );
+        }
+    }
+}
+
+/// Swagger UI is served from the binary: its page and every file the page loads answer from
+/// this server, none from elsewhere, and it reads the server's document.
+async fn the_api_explorer_is_served_from_the_binary(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let (status, page) = app.get("/api/docs/", None).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let page = page.as_str().unwrap().to_owned();
+    let mut loaded = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for piece in page.split(attribute).skip(1) {
+            loaded.push(piece.split('"').next().unwrap().to_owned());
+        }
+    }
+    assert!(loaded.iter().any(|file| file.ends_with(".js")), "{page}");
+    for file in &loaded {
+        assert!(!file.contains("//"), "{file} is not served by this server");
+        let (status, _) = app
+            .get(
+                &format!("/api/docs/{}", file.trim_start_matches("./")),
+                None,
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{file}");
+    }
+    let (status, initializer) = app.get("/api/docs/swagger-initializer.js", None).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(
+        initializer.as_str().unwrap().contains("/api/openapi.json"),
+        "{initializer}"
     );
 }

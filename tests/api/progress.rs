@@ -257,8 +257,8 @@ async fn invalid_reports_are_refused(backend: Backend) {
             "timeSpentMinutes",
         ),
         (json!({"progressPercent": 5, "status": "done"}), "status"),
-        (json!({"timeSpentMinutes": 5}), "body"),
-        (json!({"progressPercent": "half"}), "body"),
+        (json!({"timeSpentMinutes": 5}), "progressPercent"),
+        (json!({"progressPercent": "half"}), "progressPercent"),
     ] {
         let (status, response) = app
             .post(&progress_path(&module), Some(&user), body.clone())
