@@ -195,17 +195,19 @@ impl Shard {
             .get_mut(&peer)
             .ok_or(SfuError::NoSuchPeer(peer))?;
         let ready = p.apply_answer(sdp)?;
+        let connected = p.connected;
         self.dirty.push(peer);
         self.renegotiate.push(peer);
-        // A subscriber that can receive now needs a picture to start from.
-        for track in ready {
-            self.route(
-                Input::KeyframeNeeded {
-                    subscriber: peer,
-                    track,
-                },
-                None,
-            );
+        if connected {
+            for track in ready {
+                self.route(
+                    Input::Ready {
+                        subscriber: peer,
+                        track,
+                    },
+                    None,
+                );
+            }
         }
         self.flush();
         Ok(())
@@ -483,8 +485,25 @@ impl Shard {
     fn event(&mut self, id: PeerId, event: Event) {
         match event {
             Event::Connected => {
-                if let Some(p) = self.peers.get_mut(&id) {
-                    p.connected = true;
+                let Some(p) = self.peers.get_mut(&id) else {
+                    return;
+                };
+                p.connected = true;
+                let mut ready: Vec<TrackId> = p
+                    .outgoing
+                    .iter()
+                    .filter(|(_, o)| o.ready)
+                    .map(|(&t, _)| t)
+                    .collect();
+                ready.sort();
+                for track in ready {
+                    self.route(
+                        Input::Ready {
+                            subscriber: id,
+                            track,
+                        },
+                        None,
+                    );
                 }
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) | Event::Closed => {

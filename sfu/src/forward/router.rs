@@ -13,6 +13,7 @@
 //!   keyframe, with the numbers continuing seamlessly);
 //! - video goes to each subscriber on one layer, chosen from its estimate and preference
 //!   ([`layer::choose`]), switched only on a keyframe of the new layer;
+//! - a subscription starts once its stream is ready ([`Input::Ready`]);
 //! - a keyframe is requested when a subscriber starts, switches or asks for one, through
 //!   the track's per-layer [`KeyframeThrottle`];
 //! - [`Output::Demand`] tells when nobody can use a video track any more (or again), so the
@@ -86,6 +87,11 @@ pub enum Input {
     },
     /// A subscriber's bandwidth estimate (TWCC/GCC) changed.
     Estimate { subscriber: PeerId, bps: u64 },
+    /// `subscriber`'s stream for `track` can carry packets now: its m-line is negotiated and
+    /// its DTLS is up. Until then nothing is forwarded and no keyframe asked for on its
+    /// behalf, because a keyframe written earlier would be lost and the subscriber's own
+    /// request for another would wait out the throttle.
+    Ready { subscriber: PeerId, track: TrackId },
     /// A subscriber lost a picture (PLI/FIR) on a track it receives.
     KeyframeNeeded { subscriber: PeerId, track: TrackId },
     /// An RTP packet arrived.
@@ -136,11 +142,13 @@ struct Subscription {
     /// The layer being forwarded.
     current: Option<Layer>,
     rewriter: Rewriter,
+    /// See [`Input::Ready`].
+    ready: bool,
 }
 
 impl Subscription {
     fn active(&self, track_muted: bool) -> bool {
-        self.quality.is_some() && !track_muted
+        self.ready && self.quality.is_some() && !track_muted
     }
 
     fn stop(&mut self) {
@@ -205,6 +213,7 @@ impl Router {
                     self.reallocate(Some(subscriber));
                 }
             }
+            Input::Ready { subscriber, track } => self.ready(subscriber, track),
             Input::KeyframeNeeded { subscriber, track } => self.keyframe_needed(subscriber, track),
             Input::Packet(p) => self.packet(p),
             Input::Timeout => self.timeout(),
@@ -279,6 +288,7 @@ impl Router {
             target: None,
             current: None,
             rewriter: Rewriter::new(clock, self.rng.u16(..), self.rng.u32(..)),
+            ready: false,
         }
     }
 
@@ -418,6 +428,19 @@ impl Router {
         self.reallocate(Some(subscriber));
     }
 
+    /// The subscription starts at the next packet, which picks its layer and asks for a
+    /// keyframe then.
+    fn ready(&mut self, subscriber: PeerId, track: TrackId) {
+        let sub = self
+            .tracks
+            .get_mut(&track)
+            .and_then(|t| t.subs.iter_mut().find(|s| s.subscriber == subscriber));
+        if let Some(s) = sub.filter(|s| !s.ready) {
+            s.ready = true;
+            s.stop();
+        }
+    }
+
     fn keyframe_needed(&mut self, subscriber: PeerId, track: TrackId) {
         let now = self.now;
         let Some(t) = self
@@ -457,7 +480,7 @@ impl Router {
         }
         let audio = t.kind == TrackKind::Audio;
         let mut ranked = None;
-        for s in &mut t.subs {
+        for s in t.subs.iter_mut().filter(|s| s.ready) {
             let Some(quality) = s.quality else { continue };
             if s.target.is_none() {
                 // A subscription that starts (or resumes): pick a layer now that one is sending.

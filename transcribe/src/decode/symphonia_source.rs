@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::ErrorKind;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{CODEC_TYPE_NULL, Decoder, DecoderOptions};
@@ -10,7 +11,9 @@ use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader, Track};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::Hint;
+use symphonia::core::probe::{Hint, Probe};
+use symphonia::default::formats::{IsoMp4Reader, MpaReader, WavReader};
+use symphonia_metadata::id3v2::Id3v2Reader;
 
 use super::{MAX_BAD_PACKETS, downmix_into};
 use crate::error::{Error, Result};
@@ -42,10 +45,26 @@ pub(crate) fn open_reader(path: &Path, format: AudioFormat) -> Result<Box<dyn Fo
         enable_gapless: true,
         ..Default::default()
     };
-    let probed = symphonia::default::get_probe()
+    let probed = probe()
         .format(&hint, source, &options, &MetadataOptions::default())
         .map_err(decode_error)?;
     Ok(probed.format)
+}
+
+/// The demuxers of the formats the server accepts (and ID3v2 tags before MP3), no more.
+/// symphonia's default probe also tries raw ADTS, whose length estimate panics when an ID3v2
+/// tag is at least as long as the audio after it (found by fuzzing `audio_probe`); AAC is
+/// accepted inside M4A only.
+fn probe() -> &'static Probe {
+    static PROBE: LazyLock<Probe> = LazyLock::new(|| {
+        let mut probe = Probe::default();
+        probe.register_all::<WavReader>();
+        probe.register_all::<MpaReader>();
+        probe.register_all::<IsoMp4Reader>();
+        probe.register_all::<Id3v2Reader>();
+        probe
+    });
+    &PROBE
 }
 
 pub(crate) fn audio_track(reader: &dyn FormatReader) -> Result<&Track> {
@@ -120,5 +139,31 @@ impl SymphoniaDecoder {
                 Err(e) => return Err(decode_error(e)),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An ID3v2 tag of `tag_len` bytes, then one ADTS frame (AAC LC, 44.1 kHz, stereo).
+    fn id3_then_adts(tag_len: u32) -> Vec<u8> {
+        let mut bytes = b"ID3\x04\x00\x00".to_vec();
+        // The tag size is "syncsafe": 7 bits per byte.
+        bytes.extend((0..4).rev().map(|i| ((tag_len >> (7 * i)) & 0x7f) as u8));
+        bytes.resize(10 + tag_len as usize, 0);
+        // A 20-byte frame: the probe reads 16 bytes from a format's marker before choosing.
+        bytes.extend([0xff, 0xf1, 0x50, 0x80, 0x02, 0x9f, 0xfc]);
+        bytes.extend([0; 13]);
+        bytes
+    }
+
+    #[test]
+    fn raw_adts_after_a_long_id3_tag_is_refused_without_a_panic() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), id3_then_adts(16)).unwrap();
+        // Called outside `contain_panics`: a panic would fail this test.
+        let err = open_reader(file.path(), AudioFormat::Mp3).err();
+        assert!(matches!(err, Some(Error::Decode(_))), "{err:?}");
     }
 }

@@ -13,6 +13,8 @@ const CAM: TrackId = TrackId(11);
 struct Sim {
     router: Router,
     now: Instant,
+    /// Whether an opened subscription is ready at once (as if negotiated and connected).
+    instant_ready: bool,
 }
 
 impl Sim {
@@ -21,12 +23,22 @@ impl Sim {
         Sim {
             router: Router::new(now, 7),
             now,
+            instant_ready: true,
         }
     }
 
     fn input(&mut self, input: Input) -> Vec<Output> {
         self.router.handle_input(self.now, input);
-        self.drain()
+        let out = self.drain();
+        if self.instant_ready {
+            for o in &out {
+                if let Output::Open { subscriber, track } = *o {
+                    self.router
+                        .handle_input(self.now, Input::Ready { subscriber, track });
+                }
+            }
+        }
+        out
     }
 
     fn drain(&mut self) -> Vec<Output> {
@@ -401,4 +413,31 @@ fn each_subscriber_wants_the_layer_its_preference_asks_for_plus_its_audio() {
         !wanted.contains_key(&ALICE),
         "a publisher wants nothing of its own"
     );
+}
+
+#[test]
+fn a_subscription_starts_only_when_its_stream_is_ready() {
+    let mut sim = Sim::room(false);
+    sim.instant_ready = false;
+    sim.join(CAROL, ROOM);
+    // Carol's m-lines are being negotiated: Bob is served, Carol gets nothing and nothing
+    // is asked for on her behalf.
+    let out = sim.packet(CAM, 0, 1, true);
+    assert_eq!(forwards_to(&out, BOB).len(), 1);
+    assert!(forwards_to(&out, CAROL).is_empty());
+    sim.now += Duration::from_millis(200);
+    let out = sim.packet(CAM, 0, 2, false);
+    assert!(forwards_to(&out, CAROL).is_empty());
+    assert!(keyframe_requests(&out).is_empty());
+    // Ready: the next packet asks for a keyframe, and Carol starts on it.
+    sim.input(Input::Ready {
+        subscriber: CAROL,
+        track: CAM,
+    });
+    let out = sim.packet(CAM, 0, 3, false);
+    assert_eq!(keyframe_requests(&out), vec![(CAM, 0)]);
+    assert!(forwards_to(&out, CAROL).is_empty());
+    let out = sim.packet(CAM, 0, 4, true);
+    assert_eq!(forwards_to(&out, CAROL).len(), 1);
+    assert_eq!(forwards_to(&out, BOB).len(), 1);
 }
