@@ -3,9 +3,14 @@
 //! IVF is the simplest container VP8 has: a 32-byte header, then each frame behind a
 //! 12-byte header (size, timestamp). Nothing is interleaved or indexed, so a frame is on
 //! disk as soon as it is written, and a file cut anywhere plays up to its last whole frame.
-//! The header's frame count is only known at the end; [`IvfWriter::finish`] seeks back to
-//! fill it in. A file that was never finished says 0 frames, which readers ignore (ffmpeg
-//! reads frames until the end of the file).
+//! The header's 32-bit field at offset 24 is only known at the end; [`IvfWriter::finish`]
+//! seeks back to fill it in. libvpx calls it the frame count, but ffmpeg reads it as the
+//! stream's duration in time-base units (its own IVF muxer writes that, which equals the
+//! frame count only with a time base of one frame). With RTP's 1/90000 time base, a frame
+//! count there made `ffprobe` report 21 frames as 0.000233 s; so the writer puts the
+//! duration there, as ffmpeg does, and neither libvpx's reader nor ffmpeg's needs the
+//! count to decode. A file that was never finished has 0 there: ffmpeg then reports no
+//! duration but reads every frame to the end of the file.
 //!
 //! Timestamps are RTP time: the time base is 1/90000 s, and a frame's timestamp is its RTP
 //! timestamp relative to the first frame, plus the track's `lead_in` (when it started after
@@ -19,8 +24,8 @@ use crate::vp8::Vp8Frame;
 /// The RTP clock rate of video, the file's time base.
 const CLOCK_RATE: u64 = 90_000;
 
-/// Where the frame count sits in the header.
-const FRAME_COUNT_OFFSET: u64 = 24;
+/// Where the length (duration or frame count, see above) sits in the header.
+const LENGTH_OFFSET: u64 = 24;
 
 /// Writes one VP8 track into an IVF file.
 pub struct IvfWriter<W: Write> {
@@ -28,6 +33,8 @@ pub struct IvfWriter<W: Write> {
     lead_in: u64,
     /// The RTP timestamp of the first frame, once the header is written.
     first_timestamp: Option<u64>,
+    /// The timestamp of the last frame written.
+    last_pts: u64,
     frames: u32,
 }
 
@@ -41,6 +48,7 @@ impl<W: Write> IvfWriter<W> {
             out,
             lead_in,
             first_timestamp: None,
+            last_pts: 0,
             frames: 0,
         }
     }
@@ -62,6 +70,7 @@ impl<W: Write> IvfWriter<W> {
         self.out.write_all(&pts.to_le_bytes())?;
         self.out.write_all(&frame.data)?;
         self.out.flush()?;
+        self.last_pts = pts;
         self.frames += 1;
         Ok(())
     }
@@ -73,21 +82,30 @@ impl<W: Write> IvfWriter<W> {
 }
 
 impl<W: Write + Seek> IvfWriter<W> {
-    /// Fills in the frame count, flushes, and hands back the writer (at its end). A track
-    /// that never sent a keyframe leaves an empty file.
+    /// Fills in the length, flushes, and hands back the writer (at its end). A track that
+    /// never sent a keyframe leaves an empty file.
     pub fn finish(mut self) -> io::Result<W> {
         if self.first_timestamp.is_some() {
-            self.out.seek(SeekFrom::Start(FRAME_COUNT_OFFSET))?;
-            self.out.write_all(&self.frames.to_le_bytes())?;
+            self.out.seek(SeekFrom::Start(LENGTH_OFFSET))?;
+            self.out.write_all(&self.duration().to_le_bytes())?;
             self.out.seek(SeekFrom::End(0))?;
         }
         self.out.flush()?;
         Ok(self.out)
     }
+
+    /// The duration as ffmpeg's IVF muxer computes it: the span from the first frame to the
+    /// last, plus one average frame interval for the last frame's own display time.
+    fn duration(&self) -> u32 {
+        let span = self.last_pts - self.lead_in;
+        let frames = u64::from(self.frames);
+        let duration = span * frames / frames.saturating_sub(1).max(1);
+        u32::try_from(duration).unwrap_or(u32::MAX)
+    }
 }
 
 /// The file header: signature, version 0, header size, FourCC, size, time base
-/// (denominator then numerator), frame count (0 until [`IvfWriter::finish`]), unused.
+/// (denominator then numerator), length (0 until [`IvfWriter::finish`]), unused.
 fn header((width, height): (u16, u16)) -> [u8; 32] {
     let mut header = [0u8; 32];
     header[..4].copy_from_slice(b"DKIF");
@@ -131,7 +149,7 @@ mod tests {
     }
 
     #[test]
-    fn header_then_frames_with_rtp_timestamps_and_the_count_on_finish() {
+    fn header_then_frames_with_rtp_timestamps_and_the_length_on_finish() {
         let mut writer = IvfWriter::new(Cursor::new(Vec::new()), Duration::ZERO);
         writer
             .write(&frame(1_000_000, Some((640, 480)), &[1, 2, 3]))
@@ -142,7 +160,7 @@ mod tests {
         assert_eq!(
             le32(&unfinished, 24),
             0,
-            "the count is unknown until the end"
+            "the length is unknown until the end"
         );
 
         let file = writer.finish().unwrap().into_inner();
@@ -157,7 +175,8 @@ mod tests {
             (90_000, 1),
             "time base 1/90000"
         );
-        assert_eq!(le32(&file, 24), 2);
+        // Two frames 3,000 ticks apart last 6,000 ticks, as ffmpeg counts.
+        assert_eq!(le32(&file, 24), 6_000);
         assert_eq!(frames(&file), [(3, 0), (2, 3_000)]);
         assert_eq!(file[32 + 12..32 + 15], [1, 2, 3]);
     }

@@ -43,8 +43,8 @@
 //!   to at most a second (and a packet) before the crash, and lacks only the end-of-stream
 //!   flag, which readers do not need.
 //! - IVF: the header with the first keyframe, then each frame as it completes, flushed;
-//!   the frame count on `finish`. An unfinished file says 0 frames, which readers ignore;
-//!   a frame torn by the crash is dropped by them.
+//!   the header's length field on `finish`. An unfinished file has no length, and ffmpeg
+//!   reads its frames to the end of the file, a torn last frame included.
 //!
 //! The caller owns what is outside a file: one writer per track and file, the recording's
 //! manifest (participant, source, codec, wall-clock start, the RTP-to-wall-clock mapping of

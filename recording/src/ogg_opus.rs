@@ -38,10 +38,11 @@ use crate::reorder::OrderedPacket;
 /// Audio per page: a crash loses at most this much (plus one packet).
 const PAGE_SAMPLES: u64 = SAMPLE_RATE;
 
-/// How far RTP time may run ahead of the wall time between two packets before it is
-/// distrusted. Arrival is bunched by jitter and by the reorder buffer, so some slack;
-/// beyond it a timestamp jump (a buggy or hostile sender) would write hours of silence.
-const WALL_SLACK: Duration = Duration::from_secs(1);
+/// How far a timeline's RTP time may run ahead of the wall time since its first packet
+/// arrived before it is distrusted. Slack for a first packet that came late (jitter, the
+/// reorder buffer) and for a sender's clock running fast (100 ppm is 0.36 s an hour);
+/// without a bound, a timestamp jump (a buggy or hostile sender) writes hours of silence.
+const WALL_SLACK: Duration = Duration::from_secs(2);
 
 /// The vendor string of the OpusTags header.
 const VENDOR: &str = "workbook";
@@ -61,7 +62,9 @@ pub struct OggOpusWriter<W: Write> {
     page_start: u64,
     /// The last packet, kept back so [`Self::finish`] can mark it end of stream.
     held: Option<(Vec<u8>, u64)>,
-    last_arrival: Option<Instant>,
+    /// When the first packet of the timeline arrived, and where it plays: the file may not
+    /// run further ahead of the wall time since then than [`WALL_SLACK`].
+    origin: Option<(Instant, u64)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -87,7 +90,7 @@ impl<W: Write> OggOpusWriter<W> {
             end: 0,
             page_start: 0,
             held: None,
-            last_arrival: None,
+            origin: None,
         })
     }
 
@@ -96,7 +99,6 @@ impl<W: Write> OggOpusWriter<W> {
     pub fn push(&mut self, packet: &OrderedPacket) -> Result<(), Error> {
         let duration = opus::packet_samples(&packet.payload).ok_or(Error::MalformedOpus)?;
         let start = self.place(packet);
-        self.last_arrival = Some(packet.arrival);
         for silent in opus::silence(start.saturating_sub(self.end)) {
             let duration = opus::packet_samples(silent).unwrap_or_default();
             self.append(silent.to_vec(), duration)?;
@@ -111,7 +113,7 @@ impl<W: Write> OggOpusWriter<W> {
     pub fn resync(&mut self, at: Duration) {
         self.anchor = None;
         self.next_start = samples(at);
-        self.last_arrival = None;
+        self.origin = None;
     }
 
     /// The end of the audio written so far, from the start of the file.
@@ -133,23 +135,23 @@ impl<W: Write> OggOpusWriter<W> {
     }
 
     /// Where `packet` starts, in samples from the start of the file: from its RTP time,
-    /// never before the end of what is written, and never further ahead of it than the
-    /// wall time since the previous packet allows. Either correction starts a new anchor.
+    /// never before the end of what is written, and never further ahead than the wall time
+    /// allows. Either correction starts a new anchor.
     fn place(&mut self, packet: &OrderedPacket) -> u64 {
-        let Some(anchor) = self.anchor else {
+        let (Some(anchor), Some((first_arrival, first_position))) = (self.anchor, self.origin)
+        else {
             let position = self.next_start.max(self.end);
             self.anchor = Some(Anchor {
                 rtp: packet.timestamp,
                 position,
             });
+            self.origin = Some((packet.arrival, position));
             return position;
         };
         let wanted = (anchor.position + packet.timestamp).saturating_sub(anchor.rtp);
-        let wall = self
-            .last_arrival
-            .map_or(Duration::ZERO, |last| packet.arrival - last);
-        let latest = self.end + samples(wall + WALL_SLACK);
-        let position = wanted.clamp(self.end, latest);
+        let wall = packet.arrival.saturating_duration_since(first_arrival);
+        let latest = first_position + samples(wall + WALL_SLACK);
+        let position = wanted.clamp(self.end, latest.max(self.end));
         if position != wanted {
             self.anchor = Some(Anchor {
                 rtp: packet.timestamp,
@@ -352,20 +354,16 @@ mod tests {
         let mut writer = OggOpusWriter::new(Vec::new(), 1, Duration::ZERO).unwrap();
         let t0 = Instant::now();
         writer.push(&packet(0, t0, 1)).unwrap();
-        // Hours ahead in RTP time, 20 ms later on the wall clock: at most a second of fill.
-        writer
-            .push(&packet(1 << 31, t0 + Duration::from_millis(20), 2))
-            .unwrap();
-        writer
-            .push(&packet(
-                (1 << 31) + FRAME,
-                t0 + Duration::from_millis(40),
-                3,
-            ))
-            .unwrap();
+        // Hours ahead in RTP time, moments later on the wall clock: the file runs at most
+        // WALL_SLACK (2 s) ahead of the wall time since the first packet.
+        for (i, ts) in [(1, 1 << 31), (2, (1 << 31) + FRAME), (3, 1 << 32)] {
+            writer
+                .push(&packet(ts, t0 + Duration::from_millis(20 * i), 2))
+                .unwrap();
+        }
         let written = writer.position();
-        assert!(written <= Duration::from_millis(1_100), "{written:?}");
-        assert!(written >= Duration::from_millis(1_000), "{written:?}");
+        assert!(written <= Duration::from_millis(2_080), "{written:?}");
+        assert!(written >= Duration::from_millis(2_000), "{written:?}");
     }
 
     #[test]
