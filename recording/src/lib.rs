@@ -22,7 +22,8 @@
 //!   when the window is full or after a timeout, reporting it as lost.
 //! - [`ogg_opus`]: Ogg Opus (RFC 7845). Positions come from RTP time and gaps are filled
 //!   with silent Opus packets ([`opus`]), so a file's time is the recording's time and a
-//!   silence keeps its length. A track that starts late begins with silence.
+//!   silence keeps its length. A track that starts late begins with silence. Audio needs
+//!   no `Lost`: the next packet's timestamp says how long the gap was.
 //! - [`vp8`] and [`ivf`]: VP8 frames from RTP (RFC 7741), written to IVF from the first
 //!   keyframe; after a loss, frames are dropped until the next keyframe and the caller is
 //!   told to ask for one.
@@ -45,6 +46,10 @@
 //! - IVF: the header with the first keyframe, then each frame as it completes, flushed;
 //!   the header's length field on `finish`. An unfinished file has no length, and ffmpeg
 //!   reads its frames to the end of the file, a torn last frame included.
+//!
+//! Writers make many small writes and flush at those boundaries, so give them a
+//! `BufWriter<File>`. Flushing hands the bytes to the kernel, which is what survives
+//! `kill -9`; surviving a power cut would take an `fsync`, which is the caller's to time.
 //!
 //! The caller owns what is outside a file: one writer per track and file, the recording's
 //! manifest (participant, source, codec, wall-clock start, the RTP-to-wall-clock mapping of

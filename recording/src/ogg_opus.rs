@@ -99,8 +99,7 @@ impl<W: Write> OggOpusWriter<W> {
     pub fn push(&mut self, packet: &OrderedPacket) -> Result<(), Error> {
         let duration = opus::packet_samples(&packet.payload).ok_or(Error::MalformedOpus)?;
         let start = self.place(packet);
-        for silent in opus::silence(start.saturating_sub(self.end)) {
-            let duration = opus::packet_samples(silent).unwrap_or_default();
+        for (silent, duration) in opus::silence(start.saturating_sub(self.end)) {
             self.append(silent.to_vec(), duration)?;
         }
         self.append(packet.payload.to_vec(), duration)?;

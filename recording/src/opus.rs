@@ -55,16 +55,22 @@ const SILENCE_120MS: [u8; 14] = [
 ];
 
 /// Packets that decode to `samples` of silence, rounded down to a multiple of 2.5 ms (120
-/// samples): 120 ms packets, then 20 ms ones, then 2.5 ms ones.
-pub fn silence(samples: u64) -> impl Iterator<Item = &'static [u8]> {
-    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+/// samples), each with its duration: 120 ms packets, then 20 ms ones, then 2.5 ms ones.
+pub fn silence(samples: u64) -> impl Iterator<Item = (&'static [u8], u64)> {
     let rest = samples % MAX_PACKET_SAMPLES;
-    std::iter::repeat_n(&SILENCE_120MS[..], count(samples / MAX_PACKET_SAMPLES))
-        .chain(std::iter::repeat_n(&SILENCE_20MS[..], count(rest / 960)))
-        .chain(std::iter::repeat_n(
-            &SILENCE_2_5MS[..],
-            count(rest % 960 / 120),
-        ))
+    let packets = |packet: &'static [u8], duration: u64, count: u64| {
+        std::iter::repeat_n(
+            (packet, duration),
+            usize::try_from(count).unwrap_or(usize::MAX),
+        )
+    };
+    packets(
+        &SILENCE_120MS,
+        MAX_PACKET_SAMPLES,
+        samples / MAX_PACKET_SAMPLES,
+    )
+    .chain(packets(&SILENCE_20MS, 960, rest / 960))
+    .chain(packets(&SILENCE_2_5MS, 120, rest % 960 / 120))
 }
 
 #[cfg(test)]
@@ -103,7 +109,14 @@ mod tests {
     fn silence_packets_add_up_to_the_gap() {
         let total = |samples| {
             silence(samples)
-                .map(|p| packet_samples(p).unwrap())
+                .map(|(packet, duration)| {
+                    assert_eq!(
+                        packet_samples(packet),
+                        Some(duration),
+                        "its TOC byte agrees"
+                    );
+                    duration
+                })
                 .sum::<u64>()
         };
         assert_eq!(total(48_000), 48_000);

@@ -103,28 +103,27 @@ impl Vp8Depacketizer {
         Some(Vp8Event::KeyframeNeeded)
     }
 
+    /// A complete frame: handed out if it can be decoded, else a keyframe is needed.
     fn complete(&mut self, timestamp: u64, data: Vec<u8>) -> Option<Vp8Event> {
-        let keyframe_size = match data.first() {
-            Some(tag) if tag & 1 == 0 => Some(keyframe_size(&data).ok_or(())),
-            _ => None,
+        // The frame tag's P bit (RFC 6386 §9.1): 0 for a keyframe.
+        let keyframe = data.first().is_some_and(|tag| tag & 1 == 0);
+        let keyframe_size = if keyframe {
+            let Some(size) = keyframe_size(&data) else {
+                return self.lost();
+            };
+            self.waiting_for_keyframe = false;
+            Some(size)
+        } else if self.waiting_for_keyframe {
+            return Some(Vp8Event::KeyframeNeeded);
+        } else {
+            None
         };
-        match keyframe_size {
-            Some(Err(())) => self.lost(),
-            Some(Ok(size)) => {
-                self.waiting_for_keyframe = false;
-                Some(Vp8Event::Frame(Vp8Frame {
-                    timestamp,
-                    keyframe_size: Some(size),
-                    data,
-                }))
-            }
-            None if self.waiting_for_keyframe => Some(Vp8Event::KeyframeNeeded),
-            None => Some(Vp8Event::Frame(Vp8Frame {
-                timestamp,
-                keyframe_size: None,
-                data,
-            })),
-        }
+        let frame = Vp8Frame {
+            timestamp,
+            keyframe_size,
+            data,
+        };
+        Some(Vp8Event::Frame(frame))
     }
 }
 
