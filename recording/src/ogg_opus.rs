@@ -147,9 +147,12 @@ impl<W: Write> OggOpusWriter<W> {
             self.origin = Some((packet.arrival, position));
             return position;
         };
-        let wanted = (anchor.position + packet.timestamp).saturating_sub(anchor.rtp);
+        let wanted = anchor
+            .position
+            .saturating_add(packet.timestamp)
+            .saturating_sub(anchor.rtp);
         let wall = packet.arrival.saturating_duration_since(first_arrival);
-        let latest = first_position + samples(wall + WALL_SLACK);
+        let latest = first_position.saturating_add(samples(wall + WALL_SLACK));
         let position = wanted.clamp(self.end, latest.max(self.end));
         if position != wanted {
             self.anchor = Some(Anchor {
