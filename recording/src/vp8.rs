@@ -60,6 +60,10 @@ impl Default for Vp8Depacketizer {
 impl Vp8Depacketizer {
     /// Takes the next packet in sequence; a frame when it completes one.
     pub fn push(&mut self, packet: &OrderedPacket) -> Option<Vp8Event> {
+        // Padding (bandwidth probes) carries no video and breaks nothing.
+        if packet.payload.is_empty() {
+            return None;
+        }
         let Some(descriptor) = Descriptor::parse(&packet.payload) else {
             return self.lost();
         };
@@ -305,9 +309,12 @@ mod tests {
     }
 
     #[test]
-    fn malformed_packets_count_as_lost() {
+    fn malformed_packets_count_as_lost_and_padding_does_not() {
         let mut depacketizer = Vp8Depacketizer::default();
         push_all(&mut depacketizer, &frame_packets(0, 0, &body(&KEY, 100), 1));
+        let mut padding = frame_packets(1, 3_000, &body(&INTER, 100), 1).remove(0);
+        padding.payload = Bytes::new();
+        assert_eq!(depacketizer.push(&padding), None, "padding is not a loss");
         let mut truncated = frame_packets(1, 3_000, &body(&INTER, 100), 1).remove(0);
         truncated.payload = Bytes::from_static(&[0x90, 0x80]);
         assert_eq!(
