@@ -368,10 +368,10 @@ fn sending_mids(sdp: &str) -> Vec<String> {
             current = Some((String::new(), true));
         } else if let (Some(mid), Some((m, _))) = (line.strip_prefix("a=mid:"), current.as_mut()) {
             *m = mid.trim().to_owned();
-        } else if line.starts_with("a=recvonly") || line.starts_with("a=inactive") {
-            if let Some((_, sending)) = current.as_mut() {
-                *sending = false;
-            }
+        } else if (line.starts_with("a=recvonly") || line.starts_with("a=inactive"))
+            && let Some((_, sending)) = current.as_mut()
+        {
+            *sending = false;
         }
     }
     if let Some((mid, true)) = current {
