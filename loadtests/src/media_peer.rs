@@ -152,6 +152,8 @@ pub struct Participant {
     sink: Arc<tokio::sync::Mutex<HubSink>>,
     pending: Pending,
     next_id: AtomicU64,
+    /// Set by [`Participant::close`]: renegotiations the others' departures cause are moot.
+    closing: AtomicBool,
 }
 
 impl Participant {
@@ -184,6 +186,7 @@ impl Participant {
             sink: Arc::new(tokio::sync::Mutex::new(sink)),
             pending: Arc::default(),
             next_id: AtomicU64::new(1),
+            closing: AtomicBool::new(false),
         });
         let reader = participant.clone();
         tokio::spawn(async move {
@@ -214,7 +217,9 @@ impl Participant {
                 let me = self.clone();
                 let sdp = frame["sdp"].as_str().unwrap_or_default().to_owned();
                 tokio::spawn(async move {
-                    if let Err(error) = me.answer(sdp).await {
+                    if let Err(error) = me.answer(sdp).await
+                        && !me.closing.load(Ordering::Relaxed)
+                    {
                         eprintln!("answering a server offer failed: {error:#}");
                     }
                 });
@@ -322,6 +327,7 @@ impl Participant {
     }
 
     pub async fn close(&self) {
+        self.closing.store(true, Ordering::Relaxed);
         let _ = self.pc.close().await;
     }
 }

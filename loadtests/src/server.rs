@@ -63,6 +63,11 @@ impl Server {
                 "WORKBOOK_STORAGE__MAX_CONNECTIONS".to_owned(),
                 "16".to_owned(),
             ),
+            // Every simulated client comes from 127.0.0.1.
+            (
+                "WORKBOOK_CONNECTIONS__MAX_CONNECTIONS_PER_ADDRESS".to_owned(),
+                "100000".to_owned(),
+            ),
         ];
         for bucket in ["AUTH", "NOTES", "AUDIO", "API"] {
             env.push((
