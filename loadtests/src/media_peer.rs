@@ -109,6 +109,7 @@ impl PeerConnectionEventHandler for Handler {
 async fn count(track: Arc<dyn TrackRemote>, received: Arc<Received>) {
     let mut local = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
     let mut flushed = Instant::now();
+    let mut seen = [None::<u16>; 1024];
     while let Some(event) = track.poll().await {
         let TrackRemoteEvent::OnRtpPacket(packet) = event else {
             if matches!(event, TrackRemoteEvent::OnEnded) {
@@ -116,11 +117,18 @@ async fn count(track: Arc<dyn TrackRemote>, received: Arc<Received>) {
             }
             continue;
         };
+        // Bandwidth probes send padding and resend packets already delivered: count each
+        // media packet once.
+        let seq = packet.header.sequence_number;
+        let slot = &mut seen[usize::from(seq) % seen.len()];
+        if packet.payload.is_empty() || *slot == Some(seq) {
+            continue;
+        }
+        *slot = Some(seq);
         received.packets.fetch_add(1, Ordering::Relaxed);
         received
             .bytes
             .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
-        let seq = packet.header.sequence_number;
         if seq % 10 == 0
             && let Some(sent) = sent_at(&packet.payload)
         {
