@@ -51,7 +51,8 @@ pub fn epoch() -> Instant {
     *EPOCH.get_or_init(Instant::now)
 }
 
-fn micros_since_epoch() -> u64 {
+/// Microseconds since [`epoch`]: the clock send times are written in.
+pub fn micros_since_epoch() -> u64 {
     epoch().elapsed().as_micros() as u64
 }
 
@@ -61,6 +62,11 @@ pub struct Received {
     pub bytes: AtomicU64,
     /// Delay from send to receipt, microseconds (one packet in ten).
     pub delay: Mutex<Histogram<u64>>,
+    /// Packets whose send time falls in the window, whenever they arrive: unlike a count
+    /// over a span of arrival times, a queue draining into the span does not inflate it.
+    pub sent_in_window: AtomicU64,
+    /// The window, microseconds since [`epoch`], start inclusive, end exclusive.
+    window: [AtomicU64; 2],
 }
 
 impl Default for Received {
@@ -69,6 +75,8 @@ impl Default for Received {
             packets: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             delay: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3).expect("bounds")),
+            sent_in_window: AtomicU64::new(0),
+            window: [AtomicU64::new(u64::MAX), AtomicU64::new(u64::MAX)],
         }
     }
 }
@@ -76,6 +84,23 @@ impl Default for Received {
 impl Received {
     pub fn reset_delay(&self) {
         self.delay.lock().unwrap().reset();
+    }
+
+    /// Counts, into [`Received::sent_in_window`], packets sent from `from` until
+    /// [`Received::close_window`] (times from [`micros_since_epoch`]).
+    pub fn open_window(&self, from: u64) {
+        self.window[1].store(u64::MAX, Ordering::SeqCst);
+        self.window[0].store(from, Ordering::SeqCst);
+    }
+
+    /// Ends the window at `to`; packets sent before it still count when they arrive.
+    pub fn close_window(&self, to: u64) {
+        self.window[1].store(to, Ordering::SeqCst);
+    }
+
+    fn in_window(&self, sent: u64) -> bool {
+        (self.window[0].load(Ordering::Relaxed)..self.window[1].load(Ordering::Relaxed))
+            .contains(&sent)
     }
 }
 
@@ -129,8 +154,12 @@ async fn count(track: Arc<dyn TrackRemote>, received: Arc<Received>) {
         received
             .bytes
             .fetch_add(packet.payload.len() as u64, Ordering::Relaxed);
+        let sent = sent_at(&packet.payload);
+        if sent.is_some_and(|sent| received.in_window(sent)) {
+            received.sent_in_window.fetch_add(1, Ordering::Relaxed);
+        }
         if seq % 10 == 0
-            && let Some(sent) = sent_at(&packet.payload)
+            && let Some(sent) = sent
         {
             let _ = local.record(micros_since_epoch().saturating_sub(sent).max(1));
         }
