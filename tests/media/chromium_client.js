@@ -34,6 +34,9 @@ class Participant {
     /** True from our offer until its answer: a server offer arriving then was dropped by
      *  the server (it yields on glare) and will come again. */
     this.offering = false;
+    /** Our offers answered so far: a server offer that arrived during an earlier count is
+     *  stale by the time its turn comes. */
+    this.ownOffers = 0;
   }
 
   connect(url) {
@@ -56,7 +59,12 @@ class Participant {
       if (frame.type === "ack") waiting.resolve(frame.result);
       else waiting.reject(new Error(JSON.stringify(frame)));
     } else if (frame.type === "media.offer") {
-      if (!this.offering) this.negotiate(() => this.answer(frame.sdp));
+      // An offer that arrives before the answer to our own offer is stale: the server
+      // dropped it when it took ours (docs/HUB_PROTOCOL.md, Media, 3).
+      const round = this.ownOffers;
+      if (!this.offering) {
+        this.negotiate(() => (round === this.ownOffers ? this.answer(frame.sdp) : undefined));
+      }
     } else if (frame.type === "signal" && frame.signal.kind === "media.track") {
       this.tracks[frame.signal.track] = frame.signal;
     } else if (frame.type === "event") {
@@ -96,6 +104,7 @@ class Participant {
         await this.pc.setLocalDescription();
         const tracks = Object.fromEntries(added.map(([t, source]) => [t.mid, source]));
         const result = await this.request({ type: "media.offer", sdp: this.pc.localDescription.sdp, tracks });
+        this.ownOffers += 1;
         this.offering = false;
         await this.pc.setRemoteDescription({ type: "answer", sdp: result.sdp });
       } finally {
