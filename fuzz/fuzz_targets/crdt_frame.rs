@@ -6,23 +6,36 @@
 
 use std::time::Instant;
 
-use crdt::{Access, Limits, Output, Room};
+use crdt::{Access, ConnId, Input, Limits, Output, Room, UserId};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|frame: &[u8]| {
     let now = Instant::now();
     let mut room = Room::new(Limits::default(), now);
-    let (conn, _) = room.connect("writer".into(), Access::Write, now);
-    let outputs = room.receive(conn, frame, now);
-    let persisted: Vec<&[u8]> = outputs
-        .iter()
-        .filter_map(|output| match output {
-            Output::Persist(update) => Some(update.as_ref()),
-            _ => None,
-        })
-        .collect();
-    let reloaded = Room::load(None, persisted, Limits::default(), now)
-        .expect("what the room persisted reloads");
+    let (conn, user) = (ConnId(1), UserId::from("writer"));
+    let connect = Input::Connect {
+        conn,
+        user: &user,
+        access: Access::Write,
+    };
+    room.handle_input(now, connect).expect("a first connection joins");
+    room.handle_input(now, Input::Frame { conn, frame })
+        .expect("frames never fail: a bad one closes its connection");
+    let mut persisted = Vec::new();
+    loop {
+        match room.poll_output() {
+            Output::Timeout(_) => break,
+            Output::Persist(update) => persisted.push(update),
+            _ => {}
+        }
+    }
+    let reloaded = Room::load(
+        None,
+        persisted.iter().map(|u| u.as_ref()),
+        Limits::default(),
+        now,
+    )
+    .expect("what the room persisted reloads");
     assert_eq!(
         reloaded.text(),
         room.text(),

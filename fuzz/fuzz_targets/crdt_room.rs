@@ -8,14 +8,14 @@
 use std::time::{Duration, Instant};
 
 use arbitrary::Arbitrary;
-use crdt::{Access, CloseCode, ConnId, Limits, Output, Room};
+use crdt::{Access, CloseCode, ConnId, Input, Limits, Output, Room, UserId};
 use libfuzzer_sys::fuzz_target;
 use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, Text, Transact};
 
 #[derive(Arbitrary, Debug)]
-enum Input {
+enum Step {
     Connect {
         user: u8,
         write: bool,
@@ -106,25 +106,52 @@ fn awareness_frame(client: u8, clock: u32, state: Option<&str>) -> Vec<u8> {
     Message::Awareness(update).encode_v1()
 }
 
-fuzz_target!(|inputs: Vec<Input>| {
+/// Feeds one input and collects the outputs up to the room's timeout. Only a REST
+/// replacement may fail (too large), and a failed input changes nothing.
+fn step(room: &mut Room, now: Instant, input: Input<'_>) -> Vec<Output> {
+    let _ = room.handle_input(now, input);
+    let mut outputs = Vec::new();
+    loop {
+        match room.poll_output() {
+            Output::Timeout(_) => return outputs,
+            output => outputs.push(output),
+        }
+    }
+}
+
+fn user(n: u8) -> UserId {
+    format!("user-{}", n % 4).into()
+}
+
+fuzz_target!(|steps: Vec<Step>| {
     let limits = Limits::default();
     let mut now = Instant::now();
     let mut room = Room::new(limits.clone(), now);
     let mut clients: Vec<Client> = Vec::new();
     let mut persisted: Vec<bytes::Bytes> = Vec::new();
-    for input in inputs.into_iter().take(200) {
+    for (n, input) in steps.into_iter().take(200).enumerate() {
         let pick = |i: u8| (!clients.is_empty()).then(|| usize::from(i) % clients.len());
         let outputs = match input {
-            Input::Connect { user, write } => {
+            Step::Connect { user: who, write } => {
                 let access = if write { Access::Write } else { Access::Read };
-                let (conn, out) = room.connect(format!("user-{}", user % 4).into(), access, now);
+                let conn = ConnId(n as u64 + 1);
+                let who = user(who);
+                let out = step(
+                    &mut room,
+                    now,
+                    Input::Connect {
+                        conn,
+                        user: &who,
+                        access,
+                    },
+                );
                 clients.push(Client {
                     conn,
                     doc: Doc::new(),
                 });
                 out
             }
-            Input::Edit {
+            Step::Edit {
                 conn,
                 at,
                 delete,
@@ -132,15 +159,20 @@ fuzz_target!(|inputs: Vec<Input>| {
             } => match pick(conn) {
                 Some(i) => {
                     let frame = clients[i].edit(at, delete, &insert);
-                    room.receive(clients[i].conn, &frame, now)
+                    let conn = clients[i].conn;
+                    step(&mut room, now, Input::Frame { conn, frame: &frame })
                 }
                 None => continue,
             },
-            Input::SyncStep1 { conn } => match pick(conn) {
-                Some(i) => room.receive(clients[i].conn, &clients[i].sync_step1(), now),
+            Step::SyncStep1 { conn } => match pick(conn) {
+                Some(i) => {
+                    let frame = clients[i].sync_step1();
+                    let conn = clients[i].conn;
+                    step(&mut room, now, Input::Frame { conn, frame: &frame })
+                }
                 None => continue,
             },
-            Input::Awareness {
+            Step::Awareness {
                 conn,
                 client,
                 clock,
@@ -148,29 +180,38 @@ fuzz_target!(|inputs: Vec<Input>| {
             } => match pick(conn) {
                 Some(i) => {
                     let frame = awareness_frame(client, clock, state.as_deref());
-                    room.receive(clients[i].conn, &frame, now)
+                    let conn = clients[i].conn;
+                    step(&mut room, now, Input::Frame { conn, frame: &frame })
                 }
                 None => continue,
             },
-            Input::Raw { conn, frame } => match pick(conn) {
-                Some(i) => room.receive(clients[i].conn, &frame, now),
+            Step::Raw { conn, frame } => match pick(conn) {
+                Some(i) => {
+                    let conn = clients[i].conn;
+                    step(&mut room, now, Input::Frame { conn, frame: &frame })
+                }
                 None => continue,
             },
-            Input::Replace { text } => room.replace_text(&text).unwrap_or_default(),
-            Input::SetAccess { user, access } => {
+            Step::Replace { text } => step(&mut room, now, Input::ReplaceText(&text)),
+            Step::SetAccess { user: who, access } => {
                 let access = access.map(|w| if w { Access::Write } else { Access::Read });
-                room.set_access(&format!("user-{}", user % 4).into(), access, now)
+                let who = user(who);
+                step(&mut room, now, Input::SetAccess { user: &who, access })
             }
-            Input::Leave { conn } => match pick(conn) {
-                Some(i) => room.disconnect(clients[i].conn, now),
+            Step::Leave { conn } => match pick(conn) {
+                Some(i) => step(&mut room, now, Input::Disconnect(clients[i].conn)),
                 None => continue,
             },
-            Input::Close { conn } => match pick(conn) {
-                Some(i) => room.close_connection(clients[i].conn, CloseCode::BadMessage, now),
+            Step::Close { conn } => match pick(conn) {
+                Some(i) => {
+                    let conn = clients[i].conn;
+                    let code = CloseCode::BadMessage;
+                    step(&mut room, now, Input::Close { conn, code })
+                }
                 None => continue,
             },
-            Input::Tick => room.tick(now),
-            Input::Wait { millis } => {
+            Step::Tick => step(&mut room, now, Input::Timeout),
+            Step::Wait { millis } => {
                 now += Duration::from_millis(u64::from(millis) * 10);
                 continue;
             }
@@ -197,7 +238,7 @@ fn deliver(outputs: &[Output], clients: &[Client], persisted: &mut Vec<bytes::By
             }
             Output::Send { to, frame } => (vec![*to], frame),
             Output::Broadcast { to, frame } => (to.clone(), frame),
-            Output::Close { .. } => continue,
+            Output::Close { .. } | Output::Timeout(_) => continue,
         };
         for client in clients.iter().filter(|c| to.contains(&c.conn)) {
             apply_frame(&client.doc, frame);
