@@ -199,15 +199,7 @@ impl Shard {
         self.dirty.push(peer);
         self.renegotiate.push(peer);
         if connected {
-            for track in ready {
-                self.route(
-                    Input::Ready {
-                        subscriber: peer,
-                        track,
-                    },
-                    None,
-                );
-            }
+            self.start_streams(peer, ready);
         }
         self.flush();
         Ok(())
@@ -357,6 +349,13 @@ impl Shard {
         }
     }
 
+    /// `subscriber` can receive `tracks` now: negotiated and connected ([`Input::Ready`]).
+    fn start_streams(&mut self, subscriber: PeerId, tracks: Vec<TrackId>) {
+        for track in tracks {
+            self.route(Input::Ready { subscriber, track }, None);
+        }
+    }
+
     /// Refreshes the gauges (peers, tracks, subscriptions).
     fn update_gauges(&self) {
         ShardCounters::set(&self.counters.peers, self.peers.len() as u64);
@@ -496,15 +495,7 @@ impl Shard {
                     .map(|(&t, _)| t)
                     .collect();
                 ready.sort();
-                for track in ready {
-                    self.route(
-                        Input::Ready {
-                            subscriber: id,
-                            track,
-                        },
-                        None,
-                    );
-                }
+                self.start_streams(id, ready);
             }
             Event::IceConnectionStateChange(IceConnectionState::Disconnected) | Event::Closed => {
                 self.close(id, CloseReason::Disconnected)
