@@ -312,10 +312,14 @@ impl Participant {
         Ok(())
     }
 
-    /// Opens a receive-only peer (`media.join`).
-    pub async fn join_media(&self) -> anyhow::Result<()> {
-        self.request(json!({"type": "media.join"})).await?;
-        Ok(())
+    /// A participant that only receives: [`Participant::new`], then `media.join`.
+    pub async fn receiver(
+        socket: Socket,
+        received: Arc<Received>,
+    ) -> anyhow::Result<Arc<Participant>> {
+        let participant = Participant::new(socket, received).await?;
+        participant.request(json!({"type": "media.join"})).await?;
+        Ok(participant)
     }
 
     /// Publishes a microphone and a camera; returns the sender that feeds them.
@@ -330,12 +334,12 @@ impl Participant {
             .await?;
         let offer = self.pc.create_offer(None).await?;
         let sdp = self.local_sdp(offer).await?;
-        let mids = sending_mids(&sdp);
-        let sources = ["microphone", "camera"];
-        let tracks: serde_json::Map<String, Value> = mids
+        let tracks: serde_json::Map<String, Value> = sfu::offer::sending_lines(&sdp)?
             .into_iter()
-            .zip(sources)
-            .map(|(mid, source)| (mid, json!(source)))
+            .map(|line| {
+                let source = if line.audio { "microphone" } else { "camera" };
+                (line.mid, json!(source))
+            })
             .collect();
         let result = self
             .request(json!({"type": "media.offer", "sdp": sdp, "tracks": tracks}))
@@ -399,28 +403,23 @@ fn local_track(
     )))
 }
 
-/// The mids of the m-lines an SDP sends on, in order.
-fn sending_mids(sdp: &str) -> Vec<String> {
-    let mut mids = Vec::new();
-    let mut current: Option<(String, bool)> = None;
-    for line in sdp.lines() {
-        if line.starts_with("m=") {
-            if let Some((mid, true)) = current.take() {
-                mids.push(mid);
-            }
-            current = Some((String::new(), true));
-        } else if let (Some(mid), Some((m, _))) = (line.strip_prefix("a=mid:"), current.as_mut()) {
-            *m = mid.trim().to_owned();
-        } else if (line.starts_with("a=recvonly") || line.starts_with("a=inactive"))
-            && let Some((_, sending)) = current.as_mut()
-        {
-            *sending = false;
-        }
+/// What a run's senders share: the signal to stop and the count of packets sent.
+#[derive(Clone, Default)]
+pub struct Traffic {
+    stop: Arc<AtomicBool>,
+    sent: Arc<AtomicU64>,
+}
+
+impl Traffic {
+    /// Packets sent so far by every sender of this traffic.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
-    if let Some((mid, true)) = current {
-        mids.push(mid);
+
+    /// Stops every sender (each ends after its current tick).
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
-    mids
 }
 
 /// Feeds one publisher's two tracks.
@@ -434,9 +433,10 @@ pub struct Sender {
 pub const PACKETS_PER_SECOND: u64 = 50 + (VIDEO_FPS * PACKETS_PER_FRAME) as u64;
 
 impl Sender {
-    /// Sends audio every 20 ms and a video frame every 40 ms until `stop`, counting the
-    /// packets into `sent`.
-    pub fn spawn(self, stop: Arc<AtomicBool>, sent: Arc<AtomicU64>) {
+    /// Sends audio every 20 ms and a video frame every 40 ms until `traffic` stops,
+    /// counting the packets into it.
+    pub fn spawn(self, traffic: &Traffic) {
+        let Traffic { stop, sent } = traffic.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(20));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);

@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use loadtests::media_peer::{Participant, Received, epoch, micros_since_epoch};
+use loadtests::media_peer::{Participant, Received, Traffic, epoch, micros_since_epoch};
 use loadtests::{Server, account, session};
 
 /// The server binary `cargo test` built beside this test: `target/<profile>/workbook`.
@@ -36,19 +36,12 @@ async fn webrtc_rs_peers_publish_and_receive_through_the_hub() -> anyhow::Result
     let mut subscribers = Vec::new();
     for socket in session::join_all(&http, &server.base, &id, tokens).await? {
         let received = Arc::new(Received::default());
-        let subscriber = Participant::new(socket, received.clone()).await?;
-        subscriber.join_media().await?;
+        let subscriber = Participant::receiver(socket, received.clone()).await?;
         subscribers.push((subscriber, received));
     }
 
-    let (stop, sent) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicU64::new(0)),
-    );
-    publisher
-        .publish(0x1000)
-        .await?
-        .spawn(stop.clone(), sent.clone());
+    let traffic = Traffic::default();
+    publisher.publish(0x1000).await?.spawn(&traffic);
     publisher.wait_connected(Duration::from_secs(20)).await?;
     for (s, _) in &subscribers {
         s.wait_connected(Duration::from_secs(20)).await?;
@@ -56,7 +49,7 @@ async fn webrtc_rs_peers_publish_and_receive_through_the_hub() -> anyhow::Result
     // Counted from a settled start (subscriptions begin at a keyframe once ready), by send
     // time, so what the server's pacer still held at the start does not count.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let sent_before = sent.load(Ordering::Relaxed);
+    let sent_before = traffic.sent();
     let from = micros_since_epoch();
     for (_, r) in &subscribers {
         r.open_window(from);
@@ -66,10 +59,10 @@ async fn webrtc_rs_peers_publish_and_receive_through_the_hub() -> anyhow::Result
     for (_, r) in &subscribers {
         r.close_window(to);
     }
-    let sent_during = sent.load(Ordering::Relaxed) - sent_before;
+    let sent_during = traffic.sent() - sent_before;
     // What was still on its way arrives.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::Relaxed);
+    traffic.stop();
     let during: Vec<u64> = subscribers
         .iter()
         .map(|(_, r)| r.sent_in_window.load(Ordering::Relaxed))

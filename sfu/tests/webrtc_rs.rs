@@ -179,8 +179,9 @@ impl Client {
     async fn publish(&self, sfu: &SfuHandle, sources: &[Source]) -> Result<(), sfu::SfuError> {
         let offer = self.pc.create_offer(None).await.unwrap();
         let sdp = self.local_sdp(offer).await;
-        let mids = sending_mids(&sdp);
-        let declared = mids.into_iter().zip(sources.iter().copied()).collect();
+        let lines = sfu::offer::sending_lines(&sdp).unwrap();
+        let mids = lines.into_iter().map(|line| line.mid);
+        let declared = mids.zip(sources.iter().copied()).collect();
         let answer = sfu.apply_offer(self.peer, sdp, declared).await?;
         self.pc
             .set_remote_description(RTCSessionDescription::answer(answer).unwrap())
@@ -218,32 +219,6 @@ async fn wait_for(what: &str, done: impl Fn() -> bool) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("no {what} within 10 s");
-}
-
-/// The mids of the m-lines an SDP sends on, in order.
-fn sending_mids(sdp: &str) -> Vec<String> {
-    let mut mids = Vec::new();
-    let mut current: Option<String> = None;
-    let mut sending = false;
-    let flush = |mids: &mut Vec<String>, current: &mut Option<String>, sending: bool| {
-        if let Some(m) = current.take()
-            && sending
-        {
-            mids.push(m);
-        }
-    };
-    for line in sdp.lines() {
-        if line.starts_with("m=") {
-            flush(&mut mids, &mut current, sending);
-            sending = true;
-        } else if let Some(mid) = line.strip_prefix("a=mid:") {
-            current = Some(mid.trim().to_owned());
-        } else if line.starts_with("a=recvonly") || line.starts_with("a=inactive") {
-            sending = false;
-        }
-    }
-    flush(&mut mids, &mut current, sending);
-    mids
 }
 
 /// One RTP packet; the marker bit is set (each video frame here is one packet).

@@ -10,16 +10,21 @@
 //! ```
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
 use futures_util::StreamExt;
-use loadtests::media_peer::{PACKETS_PER_SECOND, Participant, Received, epoch};
+use loadtests::media_peer::{
+    PACKETS_PER_SECOND, Participant, Received, Traffic, epoch, micros_since_epoch,
+};
 use loadtests::session::{self, SETUP_CONCURRENCY};
 use loadtests::{ProcessUsage, Server, ServerArgs, account};
 use serde_json::json;
+
+/// How long a step waits, after its window, for packets sent in it.
+const DRAIN: Duration = Duration::from_secs(2);
 
 #[derive(Parser)]
 struct Args {
@@ -43,8 +48,7 @@ struct Args {
 struct Step {
     participants: Vec<Arc<Participant>>,
     received: Arc<Received>,
-    sent: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
+    traffic: Traffic,
     /// Receivers per published packet.
     fanout: u64,
     publishers: u64,
@@ -88,26 +92,17 @@ async fn fanout(server: &Server, n: usize) -> anyhow::Result<Step> {
     let sockets = session::join_all(&http, &server.base, &id, tokens).await?;
     let mut participants = vec![publisher.clone()];
     for socket in sockets {
-        let subscriber = Participant::new(socket, received.clone()).await?;
-        subscriber.join_media().await?;
-        participants.push(subscriber);
+        participants.push(Participant::receiver(socket, received.clone()).await?);
     }
-    let (stop, sent) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicU64::new(0)),
-    );
-    publisher
-        .publish(0x1000)
-        .await?
-        .spawn(stop.clone(), sent.clone());
+    let traffic = Traffic::default();
+    publisher.publish(0x1000).await?.spawn(&traffic);
     for p in &participants {
         p.wait_connected(Duration::from_secs(60)).await?;
     }
     Ok(Step {
         participants,
         received,
-        sent,
-        stop,
+        traffic,
         fanout: n as u64,
         publishers: 1,
     })
@@ -120,10 +115,7 @@ async fn rooms_of_four(server: &Server, rooms: usize) -> anyhow::Result<Step> {
     let emails = (0..rooms * 3).map(|i| format!("p{i}@load.test"));
     let tokens = account::register_many(&http, &server.base, emails, SETUP_CONCURRENCY).await?;
     let received = Arc::new(Received::default());
-    let (stop, sent) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicU64::new(0)),
-    );
+    let traffic = Traffic::default();
     let mut participants = Vec::new();
     for (room, tokens) in tokens.chunks(3).enumerate() {
         let id = session::start(&http, &server.base, &host).await?;
@@ -151,7 +143,7 @@ async fn rooms_of_four(server: &Server, rooms: usize) -> anyhow::Result<Step> {
                     Err(e) => return Err(e),
                 }
             };
-            sender.spawn(stop.clone(), sent.clone());
+            sender.spawn(&traffic);
         }
         participants.extend(members);
     }
@@ -161,8 +153,7 @@ async fn rooms_of_four(server: &Server, rooms: usize) -> anyhow::Result<Step> {
     Ok(Step {
         participants,
         received,
-        sent,
-        stop,
+        traffic,
         fanout: 3,
         publishers: (rooms * 4) as u64,
     })
@@ -174,12 +165,14 @@ async fn measure(args: &Args, server: &Server, label: &str, step: Step) -> anyho
     let before = Snapshot::take(server, me, &step, true).await?;
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     let after = Snapshot::take(server, me, &step, false).await?;
-    step.stop.store(true, Ordering::Relaxed);
+    // Packets sent in the window that are still on their way count when they arrive.
+    tokio::time::sleep(DRAIN).await;
+    step.traffic.stop();
     let secs = after.at.duration_since(before.at).as_secs_f64();
     let rate = |a: u64, b: u64| (b.saturating_sub(a)) as f64 / secs;
     let sent = rate(before.sent, after.sent);
     let expected = sent * step.fanout as f64;
-    let received = rate(before.received, after.received);
+    let received = step.received.sent_in_window.load(Ordering::Relaxed) as f64 / secs;
     let forwarded = rate(before.forwarded, after.forwarded);
     let loss = if expected > 0.0 {
         (1.0 - received / expected).max(0.0) * 100.0
@@ -208,14 +201,14 @@ async fn measure(args: &Args, server: &Server, label: &str, step: Step) -> anyho
 struct Snapshot {
     at: Instant,
     sent: u64,
-    received: u64,
     forwarded: u64,
     server_cpu: f64,
     own_cpu: f64,
 }
 
 impl Snapshot {
-    /// The counters now; `fresh` also starts the delay histogram over.
+    /// The counters now; `fresh` starts the delay histogram over and opens the window of
+    /// send times whose packets count as received, the other closes it.
     async fn take(server: &Server, me: u32, step: &Step, fresh: bool) -> anyhow::Result<Snapshot> {
         let metrics = server.metrics("sfu_forwarded_packets_total").await?;
         let forwarded = metrics
@@ -224,11 +217,13 @@ impl Snapshot {
             .sum::<f64>() as u64;
         if fresh {
             step.received.reset_delay();
+            step.received.open_window(micros_since_epoch());
+        } else {
+            step.received.close_window(micros_since_epoch());
         }
         Ok(Snapshot {
             at: Instant::now(),
-            sent: step.sent.load(Ordering::Relaxed),
-            received: step.received.packets.load(Ordering::Relaxed),
+            sent: step.traffic.sent(),
             forwarded,
             server_cpu: ProcessUsage::read(server.pid).map_or(0.0, |u| u.cpu_seconds),
             own_cpu: ProcessUsage::read(me).map_or(0.0, |u| u.cpu_seconds),
