@@ -30,6 +30,19 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub connections: ConnectionsConfig,
     pub media: MediaConfig,
+    pub recording: RecordingConfig,
+}
+
+/// Session recording (see `configs/default.toml` and `docs/RECORDING.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingConfig {
+    /// Whether hosts may record (needs `[media] enabled`).
+    pub enabled: bool,
+    /// Free disk space, in MB, below which a recording does not start, and stops.
+    pub min_free_mb: u64,
+    /// Packets queued from the SFU to the writer before new ones are dropped.
+    pub queue_packets: usize,
 }
 
 /// The embedded SFU and the ICE servers clients are given (see `configs/default.toml`).

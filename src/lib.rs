@@ -15,6 +15,7 @@ pub mod export;
 pub mod http;
 pub mod hub;
 pub mod media;
+pub mod recording;
 pub mod server;
 pub mod services;
 pub mod state;

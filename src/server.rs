@@ -18,6 +18,7 @@ use crate::http::rate_limit::RateLimits;
 use crate::hub::Hub;
 use crate::hub::ballot::BallotSecret;
 use crate::hub::media::{MediaEngine, NoMedia};
+use crate::recording::RecorderParts;
 use crate::state::{AppState, NoteRooms};
 use crate::telemetry::OpenCount;
 use crate::transcription::Transcription;
@@ -54,8 +55,20 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     tokio::spawn(catch_up_note_texts(db.clone(), rooms.clone()));
     let started = if config.media.enabled {
         let bind = config.media.bind;
-        let started = crate::media::start(&config.media)
+        let recording = config.recording.enabled.then(|| RecorderParts {
+            config: config.recording.clone(),
+            db: db.clone(),
+            data_dir: data_dir.clone(),
+            transcription: transcription.clone(),
+        });
+        let started = crate::media::start(&config.media, recording)
             .with_context(|| format!("starting the SFU on UDP {bind}"))?;
+        if let Some(recorder) = &started.recorder {
+            recorder
+                .recover()
+                .await
+                .context("closing recordings a restart interrupted")?;
+        }
         Some(started)
     } else {
         None

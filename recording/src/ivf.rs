@@ -33,6 +33,11 @@ pub struct IvfWriter<W: Write> {
     lead_in: u64,
     /// The RTP timestamp of the first frame, once the header is written.
     first_timestamp: Option<u64>,
+    /// The current RTP timeline: a frame's pts is its timestamp minus the first, plus
+    /// the second (`first_timestamp` and `lead_in` until a [`Self::resync`]).
+    timeline: Option<(u64, u64)>,
+    /// Where the next frame plays after a [`Self::resync`], in 1/90000 s.
+    resync_at: Option<u64>,
     /// The timestamp of the last frame written.
     last_pts: u64,
     frames: u32,
@@ -42,12 +47,13 @@ impl<W: Write> IvfWriter<W> {
     /// Nothing is written until the first frame, whose (keyframe) size goes in the header.
     /// The first frame plays `lead_in` after the start of the recording.
     pub fn new(out: W, lead_in: Duration) -> Self {
-        let lead_in = u64::try_from(lead_in.as_micros() * u128::from(CLOCK_RATE) / 1_000_000)
-            .unwrap_or(u64::MAX);
+        let lead_in = ticks(lead_in);
         Self {
             out,
             lead_in,
             first_timestamp: None,
+            timeline: None,
+            resync_at: None,
             last_pts: 0,
             frames: 0,
         }
@@ -56,15 +62,18 @@ impl<W: Write> IvfWriter<W> {
     /// Appends `frame` and flushes. Frames come from a [`crate::vp8::Vp8Depacketizer`], so
     /// the first is a keyframe and each one can be decoded.
     pub fn write(&mut self, frame: &Vp8Frame) -> io::Result<()> {
-        let first = match self.first_timestamp {
-            Some(first) => first,
-            None => {
-                self.out
-                    .write_all(&header(frame.keyframe_size.unwrap_or_default()))?;
-                *self.first_timestamp.insert(frame.timestamp)
-            }
-        };
-        let pts = frame.timestamp.saturating_sub(first) + self.lead_in;
+        if self.first_timestamp.is_none() {
+            self.out
+                .write_all(&header(frame.keyframe_size.unwrap_or_default()))?;
+            self.first_timestamp = Some(frame.timestamp);
+            self.timeline = Some((frame.timestamp, self.lead_in));
+        }
+        if let Some(at) = self.resync_at.take() {
+            // Strictly after the last frame: players drop a frame whose pts goes back.
+            self.timeline = Some((frame.timestamp, at.max(self.last_pts + 1)));
+        }
+        let (base, offset) = self.timeline.unwrap_or((frame.timestamp, self.lead_in));
+        let pts = frame.timestamp.saturating_sub(base) + offset;
         let size = u32::try_from(frame.data.len()).map_err(io::Error::other)?;
         self.out.write_all(&size.to_le_bytes())?;
         self.out.write_all(&pts.to_le_bytes())?;
@@ -73,6 +82,13 @@ impl<W: Write> IvfWriter<W> {
         self.last_pts = pts;
         self.frames += 1;
         Ok(())
+    }
+
+    /// The next frame starts a new RTP timeline (the publisher restarted its stream) and
+    /// plays `at` after the start of the recording, or right after the last frame if that
+    /// is later.
+    pub fn resync(&mut self, at: Duration) {
+        self.resync_at = Some(ticks(at));
     }
 
     /// How many frames are written.
@@ -102,6 +118,11 @@ impl<W: Write + Seek> IvfWriter<W> {
         let duration = span * frames / frames.saturating_sub(1).max(1);
         u32::try_from(duration).unwrap_or(u32::MAX)
     }
+}
+
+/// A duration in the file's time base (1/90000 s).
+fn ticks(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros() * u128::from(CLOCK_RATE) / 1_000_000).unwrap_or(u64::MAX)
 }
 
 /// The file header: signature, version 0, header size, FourCC, size, time base

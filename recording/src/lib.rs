@@ -24,6 +24,7 @@
 //!   with silent Opus packets ([`opus`]), so a file's time is the recording's time and a
 //!   silence keeps its length. A track that starts late begins with silence. Audio needs
 //!   no `Lost`: the next packet's timestamp says how long the gap was.
+//! - [`track`]: the two put together for one track, which is what a caller holds per file.
 //! - [`vp8`] and [`ivf`]: VP8 frames from RTP (RFC 7741), written to IVF from the first
 //!   keyframe; after a loss, frames are dropped until the next keyframe and the caller is
 //!   told to ask for one.
@@ -61,6 +62,7 @@ pub mod ivf;
 pub mod ogg_opus;
 pub mod opus;
 pub mod reorder;
+pub mod track;
 pub mod vp8;
 
 /// What writing a packet can fail with.

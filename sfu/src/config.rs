@@ -2,6 +2,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::record::RecordSink;
+
 /// Bounds that keep one peer from costing the server unbounded memory or time.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -39,6 +41,9 @@ pub struct SfuConfig {
     pub public_ip: Option<IpAddr>,
     /// Bounds.
     pub limits: Limits,
+    /// Where packets of recorded rooms go ([`crate::record`]); without one, recording a
+    /// room only counts its packets as dropped.
+    pub recorder: Option<RecordSink>,
 }
 
 impl SfuConfig {
@@ -48,6 +53,7 @@ impl SfuConfig {
             bind,
             public_ip: None,
             limits: Limits::default(),
+            recorder: None,
         }
     }
 }

@@ -35,6 +35,7 @@
 //! | [`SfuHandle::apply_answer`], [`SfuHandle::add_candidate`] | [`SfuEvent::TrackDemand`]: nobody uses a video track (pause it) |
 //! | [`SfuHandle::subscribe`] (track, quality or nothing) | [`SfuEvent::ActiveSpeaker`] |
 //! | [`SfuHandle::set_muted`], [`SfuHandle::close_peer`], [`SfuHandle::end_room`] | [`SfuEvent::PeerClosed`] (with the reason) |
+//! | [`SfuHandle::set_recording`] (room, on/off) | [`RecordedPacket`]s on [`SfuConfig::recorder`]'s queue |
 //!
 //! [`SfuHandle::stats`] gives the counters `/metrics` exports.
 
@@ -45,6 +46,7 @@ pub mod forward;
 pub mod ids;
 pub mod offer;
 pub mod peer;
+pub mod record;
 pub mod runtime;
 pub mod shard;
 pub mod speaker;
@@ -56,5 +58,6 @@ pub use event::{CloseReason, SfuEvent};
 pub use forward::layer::Quality;
 pub use ids::{ParticipantId, PeerId, RoomId, Source, Sources, TrackId};
 pub use peer::PeerConfig;
+pub use record::{RecordSink, RecordedPacket, SenderReport};
 pub use runtime::{SfuHandle, start};
 pub use stats::{SfuStats, ShardStats};

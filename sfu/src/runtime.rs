@@ -28,6 +28,7 @@ use crate::event::SfuEvent;
 use crate::forward::layer::Quality;
 use crate::ids::{PeerId, RoomId, Source, Sources, TrackId};
 use crate::peer::PeerConfig;
+use crate::record::RecordSink;
 use crate::shard::{Shard, ShardInput, ShardOutput};
 use crate::stats::{Counters, SfuStats, ShardCounters};
 
@@ -48,6 +49,8 @@ enum Command {
     SetMayPublish(PeerId, Sources, Reply<()>),
     ClosePeer(PeerId, Reply<()>),
     EndRoom(RoomId, Reply<()>),
+    SetRecording(RoomId, bool, Reply<()>),
+    RecordingKeyframe(TrackId),
 }
 
 /// Commands the SFU. Cheap to clone; when every clone is dropped the SFU thread ends.
@@ -82,6 +85,7 @@ pub fn start(config: SfuConfig) -> io::Result<(SfuHandle, mpsc::Receiver<SfuEven
     let (commands, command_rx) = mpsc::channel(config.limits.command_queue);
     let (event_tx, events) = mpsc::channel(config.limits.event_queue);
     let shard_counters = counters.clone();
+    let recorder = config.recorder;
     std::thread::Builder::new()
         .name("sfu-shard-0".into())
         .spawn(move || {
@@ -89,7 +93,16 @@ pub fn start(config: SfuConfig) -> io::Result<(SfuHandle, mpsc::Receiver<SfuEven
                 .enable_all()
                 .build();
             match rt {
-                Ok(rt) => rt.block_on(run(socket, shard, command_rx, event_tx, shard_counters)),
+                Ok(rt) => rt.block_on(run(
+                    socket,
+                    shard,
+                    command_rx,
+                    Outputs {
+                        events: event_tx,
+                        recorder,
+                        counters: shard_counters,
+                    },
+                )),
                 Err(e) => tracing::error!(error = %e, "sfu: cannot start its runtime"),
             }
         })?;
@@ -103,13 +116,24 @@ pub fn start(config: SfuConfig) -> io::Result<(SfuHandle, mpsc::Receiver<SfuEven
     ))
 }
 
+/// Where the shard's outputs other than datagrams go.
+struct Outputs {
+    events: mpsc::Sender<SfuEvent>,
+    recorder: Option<RecordSink>,
+    counters: Counters,
+}
+
 async fn run(
     socket: std::net::UdpSocket,
     mut shard: Shard,
     mut commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<SfuEvent>,
-    counters: Counters,
+    outputs: Outputs,
 ) {
+    let Outputs {
+        events,
+        recorder,
+        counters,
+    } = outputs;
     let socket = match UdpSocket::from_std(socket) {
         Ok(s) => s,
         Err(e) => {
@@ -131,6 +155,14 @@ async fn run(
                 ShardOutput::Event(e) => {
                     if events.try_send(e).is_err() {
                         ShardCounters::add(&counters.dropped_events, 1);
+                    }
+                }
+                ShardOutput::Record(packet) => {
+                    let queued = recorder
+                        .as_ref()
+                        .is_some_and(|r| r.try_send(packet).is_ok());
+                    if !queued {
+                        ShardCounters::add(&counters.recording_dropped, 1);
                     }
                 }
                 ShardOutput::Timeout(t) => break t,
@@ -201,6 +233,11 @@ fn apply(shard: &mut Shard, command: Command) {
             shard.end_room(now, room);
             _ = reply.send(Ok(()));
         }
+        Command::SetRecording(room, on, reply) => {
+            shard.set_recording(now, room, on);
+            _ = reply.send(Ok(()));
+        }
+        Command::RecordingKeyframe(track) => shard.request_recording_keyframe(now, track),
     }
 }
 
@@ -287,6 +324,19 @@ impl SfuHandle {
     /// Closes a peer (the participant left, was removed or banned).
     pub async fn close_peer(&self, peer: PeerId) -> Result<(), SfuError> {
         self.call(|r| Command::ClosePeer(peer, r)).await
+    }
+
+    /// Starts or stops copying the room's published packets to the recorder
+    /// ([`SfuConfig::recorder`]); starting asks its video publishers for keyframes.
+    pub async fn set_recording(&self, room: RoomId, on: bool) -> Result<(), SfuError> {
+        self.call(|r| Command::SetRecording(room, on, r)).await
+    }
+
+    /// Asks the publisher of `track` for a keyframe for the recorder. Callable from any
+    /// thread without waiting: when the command queue is full the request is dropped (the
+    /// recorder asks again at its next loss).
+    pub fn request_recording_keyframe(&self, track: TrackId) {
+        let _ = self.commands.try_send(Command::RecordingKeyframe(track));
     }
 
     /// Closes every peer of a room (the session ended).

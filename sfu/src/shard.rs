@@ -10,7 +10,7 @@
 //! and otherwise by asking each peer's [`Rtc::accepts`] (STUN carries the ICE username, so
 //! a new address finds its peer). A datagram nobody accepts is counted and dropped.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -29,6 +29,7 @@ use crate::forward::layer::Quality;
 use crate::forward::router::{Input, Output, Packet, Router, TrackKind};
 use crate::ids::{PeerId, RoomId, Source, Sources, TrackId};
 use crate::peer::{Peer, PeerConfig, ToOpen};
+use crate::record::{RecordedPacket, SenderReport};
 use crate::speaker::SpeakerDetector;
 use crate::stats::{Counters, ShardCounters};
 
@@ -55,6 +56,8 @@ pub enum ShardOutput {
     Transmit(Transmit),
     /// Hand an event to the session.
     Event(SfuEvent),
+    /// Hand a packet of a recorded room to the recorder.
+    Record(RecordedPacket),
     /// Nothing more until this time (or new input).
     Timeout(Instant),
 }
@@ -78,6 +81,8 @@ pub struct Shard {
     router: Router,
     router_timeout: Instant,
     speaker: SpeakerDetector,
+    /// Rooms whose published packets are copied to the recorder.
+    recorded: HashSet<RoomId>,
     out: VecDeque<ShardOutput>,
     dirty: Vec<PeerId>,
     renegotiate: Vec<PeerId>,
@@ -110,6 +115,7 @@ impl Shard {
             router: Router::new(now, fastrand::u64(..)),
             router_timeout: now,
             speaker: SpeakerDetector::new(now),
+            recorded: HashSet::new(),
             out: VecDeque::new(),
             dirty: Vec::new(),
             renegotiate: Vec::new(),
@@ -323,6 +329,7 @@ impl Shard {
     /// Closes every peer of a room (the session ended).
     pub fn end_room(&mut self, now: Instant, room: RoomId) {
         self.now = self.now.max(now);
+        self.recorded.remove(&room);
         let mut ids: Vec<PeerId> = self
             .peers
             .values()
@@ -333,6 +340,43 @@ impl Shard {
         for id in ids {
             self.close(id, CloseReason::RoomEnded);
         }
+        self.flush();
+    }
+
+    /// Starts (or stops) copying the room's published packets to the recorder
+    /// ([`ShardOutput::Record`]). Starting asks every video publisher of the room for a
+    /// keyframe, so each video file can begin at once.
+    pub fn set_recording(&mut self, now: Instant, room: RoomId, on: bool) {
+        self.now = self.now.max(now);
+        if !on {
+            self.recorded.remove(&room);
+            return;
+        }
+        self.recorded.insert(room);
+        let mut video: Vec<TrackId> = self
+            .tracks
+            .iter()
+            .filter(|(_, info)| {
+                !info.source.is_audio()
+                    && self
+                        .peers
+                        .get(&info.publisher)
+                        .is_some_and(|p| p.config.room == room)
+            })
+            .map(|(&track, _)| track)
+            .collect();
+        video.sort();
+        for track in video {
+            self.request_keyframe(track, 0);
+        }
+        self.flush();
+    }
+
+    /// Asks the publisher of `track` for a keyframe of its first layer (the recorder lost
+    /// part of a frame).
+    pub fn request_recording_keyframe(&mut self, now: Instant, track: TrackId) {
+        self.now = self.now.max(now);
+        self.request_keyframe(track, 0);
         self.flush();
     }
 
@@ -643,6 +687,25 @@ impl Shard {
             let dbov = level.unsigned_abs().min(127);
             self.speaker
                 .level(config.room, config.participant, dbov, now);
+        }
+        if layer == 0 && self.recorded.contains(&config.room) {
+            self.out.push_back(ShardOutput::Record(RecordedPacket {
+                room: config.room,
+                participant: config.participant,
+                track,
+                source: inc.source,
+                codec,
+                ssrc: *pkt.header.ssrc,
+                seq: pkt.header.sequence_number,
+                timestamp: pkt.header.timestamp,
+                marker: pkt.header.marker,
+                payload: pkt.payload.clone(),
+                arrival: pkt.timestamp,
+                sender_report: pkt.last_sender_info.map(|sr| SenderReport {
+                    wall_clock: sr.ntp_time,
+                    rtp_time: sr.rtp_time.numer() as u32,
+                }),
+            }));
         }
         let keyframe = codec.is_some_and(|c| is_keyframe(c, &pkt.payload));
         let packet = Packet {

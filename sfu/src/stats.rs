@@ -17,6 +17,7 @@ pub struct ShardCounters {
     pub(crate) keyframe_requests: AtomicU64,
     pub(crate) dropped_datagrams: AtomicU64,
     pub(crate) dropped_events: AtomicU64,
+    pub(crate) recording_dropped: AtomicU64,
     pub(crate) busy_micros: AtomicU64,
 }
 
@@ -44,6 +45,7 @@ impl ShardCounters {
             keyframe_requests: get(&self.keyframe_requests),
             dropped_datagrams: get(&self.dropped_datagrams),
             dropped_events: get(&self.dropped_events),
+            recording_dropped: get(&self.recording_dropped),
             busy_micros: get(&self.busy_micros),
         }
     }
@@ -75,6 +77,8 @@ pub struct ShardStats {
     pub dropped_datagrams: u64,
     /// Events dropped because the consumer's queue was full, total.
     pub dropped_events: u64,
+    /// Packets of recorded rooms the recorder's queue could not take, total.
+    pub recording_dropped: u64,
     /// Time the shard spent working (not waiting), in microseconds: its CPU load.
     pub busy_micros: u64,
 }
@@ -103,6 +107,7 @@ impl SfuStats {
                 keyframe_requests: a.keyframe_requests + s.keyframe_requests,
                 dropped_datagrams: a.dropped_datagrams + s.dropped_datagrams,
                 dropped_events: a.dropped_events + s.dropped_events,
+                recording_dropped: a.recording_dropped + s.recording_dropped,
                 busy_micros: a.busy_micros + s.busy_micros,
             })
     }

@@ -103,6 +103,8 @@ pub fn audience_of(event: &Event, state: &State) -> Audience {
         | Event::HandsLoweredAll { .. }
         | Event::SessionLocked { .. }
         | Event::RecordingStarted { .. }
+        | Event::RecordingPaused { .. }
+        | Event::RecordingResumed { .. }
         | Event::RecordingStopped { .. }
         | Event::SessionEnded { .. } => Audience::everyone(),
     }

@@ -173,8 +173,18 @@ pub enum Event {
     },
     #[serde(rename = "recording.started")]
     RecordingStarted { by: ParticipantId },
+    #[serde(rename = "recording.paused")]
+    RecordingPaused { by: ParticipantId },
+    #[serde(rename = "recording.resumed")]
+    RecordingResumed { by: ParticipantId },
+    /// `by` stopped it, or the server did (`reason` says why: the disk filled, the
+    /// recorder failed); `by` is then whoever started it.
     #[serde(rename = "recording.stopped")]
-    RecordingStopped { by: ParticipantId },
+    RecordingStopped {
+        by: ParticipantId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     #[serde(rename = "session.ended")]
     SessionEnded {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,6 +226,8 @@ impl Event {
             Event::LobbyLeft { .. } => "lobby.left",
             Event::RoleChanged { .. } => "role.changed",
             Event::RecordingStarted { .. } => "recording.started",
+            Event::RecordingPaused { .. } => "recording.paused",
+            Event::RecordingResumed { .. } => "recording.resumed",
             Event::RecordingStopped { .. } => "recording.stopped",
             Event::SessionEnded { .. } => "session.ended",
         }

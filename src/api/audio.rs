@@ -7,14 +7,12 @@
 use std::path::Path;
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
-use tower::ServiceExt;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -258,12 +256,7 @@ pub async fn file(
             recording.format
         ))
     })?;
-    let mime: mime::Mime = format.mime_type().parse().map_err(ApiError::internal)?;
-    let served = tower_http::services::ServeFile::new_with_mime(path, &mime)
-        .oneshot(request)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(served.map(Body::new))
+    crate::http::files::serve(&path, format.mime_type(), request).await
 }
 
 /// Deletes a recording, its transcript and its file; a running job is cancelled.

@@ -15,6 +15,7 @@ pub mod progress;
 pub mod search;
 pub mod session_exports;
 pub mod session_join;
+pub mod session_recordings;
 pub mod sessions;
 pub mod shares;
 pub mod transcriptions;
@@ -116,6 +117,14 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(session_join::websocket))
         .routes(routes!(session_exports::export))
         .routes(routes!(session_exports::attendance_report))
+        .routes(routes!(session_recordings::list))
+        .routes(routes!(
+            session_recordings::get,
+            session_recordings::update,
+            session_recordings::delete
+        ))
+        .routes(routes!(session_recordings::media))
+        .routes(routes!(session_recordings::transcript))
         .route_layer(limited(Bucket::Api));
 
     let (routes, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())

@@ -41,6 +41,26 @@ pub struct SearchHit {
     /// `GET /api/workbook/audio/{recordingId}/file` from there.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<f64>,
+    /// A transcript of a session recording: the session, the recording, who spoke, and the
+    /// speaker's track from that moment (`…/media#t=SECONDS`; every track starts at the
+    /// recording's start, so `start` is the offset in the recording).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moment: Option<Moment>,
+}
+
+/// Where a transcript hit of a session recording was said.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Moment {
+    pub session_id: Uuid,
+    pub session_recording_id: Uuid,
+    pub track_id: Uuid,
+    /// Who spoke: their participant (user) id and display name.
+    pub participant_id: Uuid,
+    pub speaker: String,
+    /// Seconds from the recording's start.
+    pub offset: f64,
+    pub media_url: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -84,6 +104,7 @@ pub async fn search(
             rank: hit.rank,
             recording_id: None,
             start: None,
+            moment: None,
         })
         .chain(modules.into_iter().map(|hit| SearchHit {
             kind: "module",
@@ -93,10 +114,12 @@ pub async fn search(
             rank: hit.rank,
             recording_id: None,
             start: None,
+            moment: None,
         }))
         .chain(segments.into_iter().map(|hit| SearchHit {
             kind: "transcript",
             id: hit.recording_id,
+            moment: moment(&hit),
             title: hit.title,
             snippet: hit.snippet,
             rank: hit.rank,
@@ -107,4 +130,23 @@ pub async fn search(
     hits.sort_by(|a, b| b.rank.total_cmp(&a.rank));
     hits.truncate(limit as usize);
     Ok(Json(SearchResults { hits }))
+}
+
+fn moment(hit: &transcripts::SegmentHit) -> Option<Moment> {
+    let (session_id, session_recording_id, track_id, participant_id) = (
+        hit.session_id?,
+        hit.session_recording_id?,
+        hit.track_id?,
+        hit.participant_id?,
+    );
+    let url = super::session_recordings::media_url(session_id, session_recording_id, track_id);
+    Some(Moment {
+        session_id,
+        session_recording_id,
+        track_id,
+        participant_id,
+        speaker: hit.speaker.clone().unwrap_or_default(),
+        offset: hit.start_secs,
+        media_url: format!("{url}#t={:.1}", hit.start_secs),
+    })
 }

@@ -20,6 +20,7 @@ pub mod search;
 pub mod session_events;
 pub mod session_log;
 pub mod session_participants;
+pub mod session_recordings;
 pub mod session_tickets;
 pub mod sessions;
 pub mod shares;

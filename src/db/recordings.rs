@@ -31,11 +31,22 @@ macro_rules! columns {
     };
 }
 
-pub async fn insert(db: &Db, recording: &Recording) -> Result<(), sqlx::Error> {
+/// Where an audio recording came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum Origin {
+    /// Uploaded through the API: listed with the owner's uploads.
+    Upload,
+    /// A track of a session recording, transcribed as audio of its own: reached through
+    /// the session's recordings, never listed with uploads.
+    Session,
+}
+
+pub async fn insert(db: &Db, recording: &Recording, origin: Origin) -> Result<(), sqlx::Error> {
     let sql = concat!(
         "INSERT INTO audio_recordings (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ", origin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     );
     on_pool!(db, |pool| sqlx::query(sql)
         .bind(recording.id)
@@ -47,6 +58,7 @@ pub async fn insert(db: &Db, recording: &Recording) -> Result<(), sqlx::Error> {
         .bind(recording.file_size)
         .bind(recording.duration_secs)
         .bind(recording.created_at)
+        .bind(origin)
         .execute(pool)
         .await
         .map(|_| ()))
@@ -89,7 +101,8 @@ pub async fn list(
     let sql = concat!(
         "SELECT ",
         columns!(),
-        " FROM audio_recordings WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2 OFFSET $3"
+        " FROM audio_recordings WHERE user_id = $1 AND origin = 'upload' \
+         ORDER BY created_at DESC, id LIMIT $2 OFFSET $3"
     );
     on_pool!(db, |pool| {
         let rows: Vec<Recording> = sqlx::query_as(sql)
@@ -98,11 +111,12 @@ pub async fn list(
             .bind(offset)
             .fetch_all(pool)
             .await?;
-        let total: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM audio_recordings WHERE user_id = $1")
-                .bind(owner)
-                .fetch_one(pool)
-                .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audio_recordings WHERE user_id = $1 AND origin = 'upload'",
+        )
+        .bind(owner)
+        .fetch_one(pool)
+        .await?;
         Ok((rows, total))
     })
 }

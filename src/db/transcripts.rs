@@ -85,6 +85,13 @@ pub struct SegmentHit {
     pub start_secs: f64,
     pub snippet: String,
     pub rank: f64,
+    /// For a track of a session recording: the session, the recording, the track and its
+    /// speaker.
+    pub session_id: Option<Uuid>,
+    pub session_recording_id: Option<Uuid>,
+    pub track_id: Option<Uuid>,
+    pub participant_id: Option<Uuid>,
+    pub speaker: Option<String>,
 }
 
 /// `owner`'s transcript segments matching `words`, best first.
@@ -98,11 +105,15 @@ pub async fn search(
         Db::Sqlite(pool) => {
             sqlx::query_as(
                 "SELECT s.recording_id, r.title, s.start_secs,
+                        sr.session_id, t.recording_id AS session_recording_id,
+                        t.id AS track_id, t.participant_id, t.display_name AS speaker,
                         snippet(transcript_segments_fts, 0, char(2), char(3), '…', 16) AS snippet,
                         -bm25(transcript_segments_fts) AS rank
                  FROM transcript_segments_fts
                  JOIN transcript_segments s ON s.doc_id = transcript_segments_fts.rowid
                  JOIN audio_recordings r ON r.id = s.recording_id
+                 LEFT JOIN session_recording_tracks t ON t.transcript_id = r.id
+                 LEFT JOIN session_recordings sr ON sr.id = t.recording_id
                  WHERE transcript_segments_fts MATCH $1 AND r.user_id = $2
                  ORDER BY rank DESC, s.recording_id, s.idx LIMIT $3",
             )
@@ -115,12 +126,16 @@ pub async fn search(
         Db::Postgres(pool) => {
             sqlx::query_as(
                 "SELECT s.recording_id, r.title, s.start_secs,
+                        sr.session_id, t.recording_id AS session_recording_id,
+                        t.id AS track_id, t.participant_id, t.display_name AS speaker,
                         ts_headline('english', s.text, q,
                           'StartSel=' || chr(2) || ', StopSel=' || chr(3) ||
                           ', MaxWords=24, MinWords=8, MaxFragments=1') AS snippet,
                         ts_rank_cd(s.search_vector, q)::float8 AS rank
                  FROM transcript_segments s
                  JOIN audio_recordings r ON r.id = s.recording_id
+                 LEFT JOIN session_recording_tracks t ON t.transcript_id = r.id
+                 LEFT JOIN session_recordings sr ON sr.id = t.recording_id
                  CROSS JOIN plainto_tsquery('english', $1) q
                  WHERE s.search_vector @@ q AND r.user_id = $2
                  ORDER BY rank DESC, s.recording_id, s.idx LIMIT $3",

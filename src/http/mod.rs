@@ -3,6 +3,7 @@
 
 pub mod deadlines;
 pub mod extract;
+pub mod files;
 pub mod headers;
 pub mod listener;
 pub mod pagination;

@@ -38,8 +38,22 @@ pub enum MediaDecision {
         participant: ParticipantId,
         ban: bool,
     },
+    /// Recording started, paused, resumed or stopped (the consent notice went out first).
+    Record(RecordingControl),
     /// The session ended: stop everything.
     Ended,
+}
+
+/// What became of the session's recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingControl {
+    /// Start, on `by`'s request.
+    Start {
+        by: ParticipantId,
+    },
+    Pause,
+    Resume,
+    Stop,
 }
 
 /// What the engine saw, or its answer to a request.
@@ -65,6 +79,9 @@ pub enum MediaReport {
         track: String,
         used: bool,
     },
+    /// The recorder stopped the session's recording on its own (a full disk, a failed
+    /// write, or it could not start).
+    RecordingFailed { reason: String },
     /// The answer to a [`MediaRequest`]: the `ack`'s result, or an error.
     Reply {
         participant: ParticipantId,
@@ -76,6 +93,11 @@ pub enum MediaReport {
 /// A media engine as the hub drives it. Neither method may wait: an engine queues the work
 /// for its own task.
 pub trait MediaEngine: Send + Sync + 'static {
+    /// Whether the engine records sessions: without it `recording.start` is refused.
+    fn records(&self) -> bool {
+        false
+    }
+
     /// Called by the session's task, in event order, once the events behind the decision
     /// are stored.
     fn decide(&self, session: Uuid, decision: MediaDecision);
@@ -146,6 +168,12 @@ pub fn decision(stored: &StoredEvent) -> Option<MediaDecision> {
             participant: *participant,
             ban: *ban,
         },
+        Event::RecordingStarted { by } => {
+            MediaDecision::Record(RecordingControl::Start { by: *by })
+        }
+        Event::RecordingPaused { .. } => MediaDecision::Record(RecordingControl::Pause),
+        Event::RecordingResumed { .. } => MediaDecision::Record(RecordingControl::Resume),
+        Event::RecordingStopped { .. } => MediaDecision::Record(RecordingControl::Stop),
         Event::SessionEnded { .. } => MediaDecision::Ended,
         _ => return None,
     })

@@ -126,8 +126,8 @@ impl<L: SessionLog> SessionTask<L> {
         let config = SessionConfig {
             limits: self.config.limits.clone(),
             lobby: loaded.lobby,
-            // No recorder yet: `recording.start` is refused, not announced.
-            recording: false,
+            // Without a recorder `recording.start` is refused, not announced.
+            recording: self.media.records(),
         };
         let session = match Session::replay(config, ballots, loaded.events) {
             Ok(session) => session,
@@ -321,6 +321,7 @@ impl<L: SessionLog> Running<L> {
                 reference,
                 result,
             } => session.media_reply(participant, reference, result),
+            MediaReport::RecordingFailed { reason } => session.recording_failed(&reason, now),
         }
     }
 

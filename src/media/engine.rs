@@ -1,5 +1,6 @@
 //! [`SfuEngine`]: the hub's media engine, queuing work for the [`super::worker`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sfu::{SfuEvent, SfuHandle};
@@ -9,6 +10,7 @@ use uuid::Uuid;
 
 use super::worker::{Work, Worker};
 use crate::hub::media::{MediaDecision, MediaEngine, MediaReport};
+use crate::recording::Recorder;
 
 /// `media.*` requests queued for the worker before new ones are refused as busy.
 const REQUEST_QUEUE: usize = 1_024;
@@ -20,6 +22,7 @@ const REQUEST_QUEUE: usize = 1_024;
 pub struct SfuEngine {
     decisions: mpsc::UnboundedSender<Work>,
     requests: mpsc::Sender<Work>,
+    records: bool,
 }
 
 impl SfuEngine {
@@ -29,19 +32,26 @@ impl SfuEngine {
         events: mpsc::Receiver<SfuEvent>,
         reports: mpsc::Sender<(Uuid, MediaReport)>,
         grace: Duration,
+        recorder: Option<Arc<Recorder>>,
     ) -> SfuEngine {
         let (decisions, decisions_rx) = mpsc::unbounded_channel();
         let (requests, requests_rx) = mpsc::channel(REQUEST_QUEUE);
-        let worker = Worker::new(sfu, reports, grace);
+        let records = recorder.is_some();
+        let worker = Worker::new(sfu, reports, grace, recorder);
         tokio::spawn(worker.run(decisions_rx, requests_rx, events));
         SfuEngine {
             decisions,
             requests,
+            records,
         }
     }
 }
 
 impl MediaEngine for SfuEngine {
+    fn records(&self) -> bool {
+        self.records
+    }
+
     fn decide(&self, session: Uuid, decision: MediaDecision) {
         if self
             .decisions

@@ -30,6 +30,7 @@ use crate::config::MediaConfig;
 use crate::hub::Hub;
 use crate::hub::SessionLog;
 use crate::hub::media::MediaReport;
+use crate::recording::{Recorder, RecorderParts};
 use engine::SfuEngine;
 
 /// Reports queued from the worker to the hub before the worker waits.
@@ -79,6 +80,10 @@ impl Media {
                 ("sfu_keyframe_requests_total", shard.keyframe_requests),
                 ("sfu_dropped_datagrams_total", shard.dropped_datagrams),
                 ("sfu_dropped_events_total", shard.dropped_events),
+                (
+                    "sfu_recording_dropped_packets_total",
+                    shard.recording_dropped,
+                ),
                 ("sfu_busy_microseconds_total", shard.busy_micros),
             ];
             for (name, value) in counters {
@@ -93,24 +98,42 @@ pub struct Started {
     pub media: Arc<Media>,
     pub engine: Arc<SfuEngine>,
     pub reports: mpsc::Receiver<(Uuid, MediaReport)>,
+    /// The recorder, when recording is enabled.
+    pub recorder: Option<Arc<Recorder>>,
 }
 
-/// Binds the SFU's socket, starts its thread and the worker that drives it.
-pub fn start(config: &MediaConfig) -> io::Result<Started> {
+/// Binds the SFU's socket, starts its thread and the worker that drives it, and the
+/// recorder when `recording` is given.
+pub fn start(config: &MediaConfig, recording: Option<RecorderParts>) -> io::Result<Started> {
     let mut sfu_config = SfuConfig::new(config.bind);
     sfu_config.public_ip = config.public_ip();
     sfu_config.limits.max_peers = config.max_peers;
+    let packets = recording.as_ref().map(|parts| {
+        let (sink, packets) = crate::recording::packet_queue(&parts.config);
+        sfu_config.recorder = Some(sink);
+        packets
+    });
     let (sfu, events) = sfu::start(sfu_config)?;
     let local = sfu.local_addr();
     let announced = SocketAddr::new(config.public_ip().unwrap_or(local.ip()), local.port());
     let (reports_tx, reports) = mpsc::channel(REPORT_QUEUE);
+    let recorder = match (recording, packets) {
+        (Some(parts), Some(packets)) => Some(Recorder::start(
+            parts,
+            sfu.clone(),
+            packets,
+            reports_tx.clone(),
+        )?),
+        _ => None,
+    };
     let grace = Duration::from_secs(config.reconnect_grace_secs);
-    let engine = SfuEngine::start(sfu.clone(), events, reports_tx, grace);
+    let engine = SfuEngine::start(sfu.clone(), events, reports_tx, grace, recorder.clone());
     tracing::info!(udp = %local, %announced, "SFU listening");
     Ok(Started {
         media: Arc::new(Media { sfu, announced }),
         engine: Arc::new(engine),
         reports,
+        recorder,
     })
 }
 

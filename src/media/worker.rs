@@ -7,6 +7,7 @@
 //! moderator muted, and which peers outlive their participant's connection for a moment.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -20,7 +21,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::hub::media::{MediaDecision, MediaReport};
+use crate::hub::media::{MediaDecision, MediaReport, RecordingControl};
+use crate::recording::Recorder;
 
 /// Work for the worker, from the sessions.
 #[derive(Debug)]
@@ -46,6 +48,7 @@ pub(super) struct Worker {
     muted: HashSet<(Key, Source)>,
     /// Peers whose participant left, closed at the instant unless they come back.
     leaving: HashMap<Key, Instant>,
+    recorder: Option<Arc<Recorder>>,
 }
 
 impl Worker {
@@ -53,6 +56,7 @@ impl Worker {
         sfu: SfuHandle,
         reports: mpsc::Sender<(Uuid, MediaReport)>,
         grace: Duration,
+        recorder: Option<Arc<Recorder>>,
     ) -> Worker {
         Worker {
             sfu,
@@ -63,6 +67,7 @@ impl Worker {
             owners: HashMap::new(),
             muted: HashSet::new(),
             leaving: HashMap::new(),
+            recorder,
         }
     }
 
@@ -149,7 +154,9 @@ impl Worker {
             MediaDecision::Removed { participant, .. } => {
                 self.close((session, participant)).await;
             }
+            MediaDecision::Record(control) => self.record(session, control).await,
             MediaDecision::Ended => {
+                self.record(session, RecordingControl::Stop).await;
                 let _ = self.sfu.end_room(RoomId(session.as_u128())).await;
                 let keys: Vec<Key> = self
                     .allowed
@@ -160,6 +167,40 @@ impl Worker {
                 for key in keys.into_iter().filter(|(s, _)| *s == session) {
                     self.forget(key);
                 }
+            }
+        }
+    }
+
+    /// Starts, pauses, resumes or stops the session's recording: the recorder is ready
+    /// before the SFU copies packets to it, and the copying stops before the files close.
+    async fn record(&mut self, session: Uuid, control: RecordingControl) {
+        let Some(recorder) = self.recorder.clone() else {
+            return;
+        };
+        let room = RoomId(session.as_u128());
+        match control {
+            RecordingControl::Start { by } => match recorder.start_recording(session, by).await {
+                Ok(()) => {
+                    let _ = self.sfu.set_recording(room, true).await;
+                }
+                Err(reason) => {
+                    tracing::warn!(%session, %reason, "recording could not start");
+                    self.report(session, MediaReport::RecordingFailed { reason })
+                        .await;
+                }
+            },
+            RecordingControl::Pause => {
+                let _ = self.sfu.set_recording(room, false).await;
+                recorder.pause(session, true).await;
+            }
+            RecordingControl::Resume => {
+                recorder.pause(session, false).await;
+                let _ = self.sfu.set_recording(room, true).await;
+            }
+            RecordingControl::Stop => {
+                let _ = self.sfu.set_recording(room, false).await;
+                // Finishing files and queuing transcripts must not hold up media.
+                tokio::spawn(async move { recorder.stop(session).await });
             }
         }
     }

@@ -83,7 +83,7 @@ pub async fn store(state: &AppState, owner: Uuid, upload: Upload) -> ApiResult<R
     )
     .await?;
     // Until the row exists the file is still removed on any failure.
-    recordings::insert(&state.db, &recording)
+    recordings::insert(&state.db, &recording, recordings::Origin::Upload)
         .await
         .map_err(module_link_error)?;
     stored.keep().map_err(ApiError::internal)?;

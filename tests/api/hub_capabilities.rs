@@ -357,18 +357,20 @@ async fn every_message_type_is_checked_against_every_role(backend: Backend) {
         if let Some(denied) = waiting.get_mut(1) {
             assert_eq!(denied.closed().await, Some(4406));
         }
-        // Recording (not available on this server yet: refused, by capability first) and
-        // the chat lock.
-        let recording = p.subject.request(json!({"type": "recording.start"})).await;
-        let expected = match p.holds("control_recording") {
-            true => "unavailable",
-            false => "forbidden",
-        };
-        assert_eq!(recording["code"], expected, "{recording}");
-        p.checked
-            .entry("recording.start".to_owned())
-            .or_default()
-            .insert("control_recording".to_owned());
+        // Recording, through its states, and the chat lock.
+        for (kind, event) in [
+            ("recording.start", "recording.started"),
+            ("recording.pause", "recording.paused"),
+            ("recording.resume", "recording.resumed"),
+            ("recording.stop", "recording.stopped"),
+        ] {
+            p.check(
+                json!({"type": kind}),
+                Some("control_recording"),
+                Some(event),
+            )
+            .await;
+        }
         p.check(
             json!({"type": "chat.lock", "locked": true}),
             Some("moderate_chat"),

@@ -72,28 +72,69 @@ async fn mute_requests_reach_the_target_and_moderators_only(backend: Backend) {
     assert_eq!(stored(&app, &id, "mod.mute_requested").await.len(), 2);
 }
 
-/// The server does not record yet: `recording.start` is refused with `unavailable` (and
-/// `forbidden` without the capability), and nobody is told a recording started. The consent
-/// notice itself is the session's (`signaling/tests/moderation.rs`).
-async fn recording_is_refused_until_the_server_records(backend: Backend) {
+/// Recording's state machine through the hub: refused without the capability, each step
+/// only from the state it belongs to, late joiners told in their welcome; on a server
+/// that does not record, `recording.start` is refused with `unavailable` and nobody is
+/// told a recording started. The consent notice itself is the session's
+/// (`signaling/tests/moderation.rs`); the files are `recording.rs`'s.
+async fn recording_moves_through_its_states_and_is_refused_where_it_does_not_record(
+    backend: Backend,
+) {
     let Some(app) = TestApp::start(backend).await else {
         return;
     };
     let stage = Stage::open(&app, json!({})).await;
-    let id = stage.id;
+    let id = stage.id.clone();
     let (mut h, mut a) = (stage.host.client, stage.ann.client);
-
     let refused = a.request(json!({"type": "recording.start"})).await;
     assert_eq!(refused["code"], "forbidden", "{refused}");
+    for kind in ["recording.stop", "recording.pause", "recording.resume"] {
+        let answer = h.request(json!({"type": kind})).await;
+        assert_eq!(answer["code"], "wrong_state", "{kind}: {answer}");
+    }
+    h.ok(json!({"type": "recording.start"})).await;
+    assert!(a.event("recording.started").await["event"]["notice"].is_string());
+    let again = h.request(json!({"type": "recording.start"})).await;
+    assert_eq!(again["code"], "wrong_state", "{again}");
+    let not_paused = h.request(json!({"type": "recording.resume"})).await;
+    assert_eq!(not_paused["code"], "wrong_state", "{not_paused}");
+    h.ok(json!({"type": "recording.pause"})).await;
+    a.event("recording.paused").await;
+    let welcome = HubClient::join(&app, &id, &stage.cast.carol).await.1;
+    let recording = &welcome["snapshot"]["recording"];
+    assert_eq!(recording["paused"], true, "{welcome}");
+    assert!(
+        recording["notice"].is_string(),
+        "a late joiner is told: {welcome}"
+    );
+    h.ok(json!({"type": "recording.resume"})).await;
+    a.event("recording.resumed").await;
+    h.ok(json!({"type": "recording.stop"})).await;
+    a.event("recording.stopped").await;
+    let kinds: Vec<String> = stored(&app, &id, "recording.")
+        .await
+        .iter()
+        .map(|json| serde_json::from_str::<Value>(json).unwrap()["event"]["kind"].to_string())
+        .collect();
+    let expected =
+        ["started", "paused", "resumed", "stopped"].map(|k| format!("\"recording.{k}\""));
+    assert_eq!(kinds, expected);
+
+    let Some(app) = TestApp::start_with(backend, |config| {
+        config.merge(figment::providers::Serialized::default(
+            "recording.enabled",
+            false,
+        ))
+    })
+    .await
+    else {
+        return;
+    };
+    let stage = Stage::open(&app, json!({})).await;
+    let mut h = stage.host.client;
     let unavailable = h.request(json!({"type": "recording.start"})).await;
     assert_eq!(unavailable["code"], "unavailable", "{unavailable}");
-    let not_recording = h.request(json!({"type": "recording.stop"})).await;
-    assert_eq!(not_recording["code"], "wrong_state", "{not_recording}");
-    // A later message is answered first: nothing about a recording was queued before it.
-    h.ok(json!({"type": "hand.raise"})).await;
-    let raised = a.event("hand.raised").await;
-    assert_eq!(raised["event"]["kind"], "hand.raised");
-    assert!(stored(&app, &id, "recording.").await.is_empty());
+    assert!(stored(&app, &stage.id, "recording.").await.is_empty());
 }
 
 async fn the_lobby_holds_knockers_until_admitted_or_denied(backend: Backend) {
@@ -276,7 +317,7 @@ async fn live_role_changes_grant_and_revoke_capabilities(backend: Backend) {
 
 crate::on_both_backends!(
     mute_requests_reach_the_target_and_moderators_only,
-    recording_is_refused_until_the_server_records,
+    recording_moves_through_its_states_and_is_refused_where_it_does_not_record,
     the_lobby_holds_knockers_until_admitted_or_denied,
     live_role_changes_grant_and_revoke_capabilities,
 );

@@ -29,6 +29,7 @@ mod notes_live;
 mod openapi;
 mod operations;
 mod progress;
+mod recording;
 mod request_fields;
 mod security_table;
 mod sessions;

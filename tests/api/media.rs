@@ -14,11 +14,11 @@ use crate::hub_client::{join, live_session, ws_url};
 /// second, a first frame within a second); on two cores, a browser decoding a dozen videos
 /// beside the aiortc peers starved them (27 frames a second instead of 50), so they take
 /// turns.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub(crate) static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// `path` (absolute, or relative to the workspace) when it exists, else `None`: a skip
 /// outside CI, a failure in CI, where `scripts/setup.sh test` has installed it.
-fn installed(path: &str, what: &str) -> Option<PathBuf> {
+pub(crate) fn installed(path: &str, what: &str) -> Option<PathBuf> {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     if full.exists() {
         return Some(full);
@@ -32,7 +32,7 @@ fn installed(path: &str, what: &str) -> Option<PathBuf> {
 }
 
 /// Runs `program tests/media/<script> args`; its last stdout line is JSON.
-async fn run_script(program: &Path, script: &str, args: &[&str]) -> Value {
+pub(crate) async fn run_script(program: &Path, script: &str, args: &[&str]) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/media")
         .join(script);

@@ -107,9 +107,12 @@ impl<E: Engine + ?Sized> Job<'_, E> {
             return Err(Error::Cancelled);
         }
         if piece.has_speech() {
-            let offset = piece.offset_secs();
-            let length = piece.duration_secs();
-            for segment in self.engine.transcribe(&piece.samples)? {
+            let skip = piece.speech_start();
+            let samples = &piece.samples[skip..];
+            let rate = f64::from(crate::resample::TARGET_RATE);
+            let offset = piece.offset_secs() + skip as f64 / rate;
+            let length = samples.len() as f64 / rate;
+            for segment in self.engine.transcribe(samples)? {
                 let start = segment.start.clamp(0.0, length);
                 let end = segment.end.clamp(start, length);
                 self.segments.push(Segment {

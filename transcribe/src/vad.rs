@@ -26,6 +26,8 @@ pub const QUIET_MARGIN: f32 = 1.5;
 pub const SPEECH_DBFS: f32 = -45.0;
 /// Total loud time a piece needs to be worth transcribing.
 pub const MIN_SPEECH_SECS: f64 = 0.1;
+/// Quiet kept before the first loud frame when a piece's leading silence is skipped.
+pub const LEAD_MARGIN_SECS: f64 = 0.2;
 
 const FRAME: usize = (TARGET_RATE / 50) as usize;
 const MAX_PIECE: usize = (MAX_PIECE_SECS * TARGET_RATE as f64) as usize;
@@ -48,6 +50,21 @@ impl Piece {
 
     pub fn duration_secs(&self) -> f64 {
         self.samples.len() as f64 / f64::from(TARGET_RATE)
+    }
+
+    /// The first sample worth handing to an engine: the first loud frame, less
+    /// [`LEAD_MARGIN_SECS`]. Whisper dates the first words of a piece at its start, so a
+    /// piece that opens with seconds of silence (a speaker's track in a session recording)
+    /// would have them dated too early; skipping the silence puts them where they are.
+    pub fn speech_start(&self) -> usize {
+        let threshold = 10f32.powf(SPEECH_DBFS / 20.0);
+        let first_loud = self
+            .samples
+            .chunks(FRAME)
+            .position(|frame| rms(frame) > threshold)
+            .unwrap_or(0);
+        let margin = (LEAD_MARGIN_SECS * 50.0) as usize;
+        first_loud.saturating_sub(margin) * FRAME
     }
 
     /// Whether the piece holds enough sound to be worth transcribing.
@@ -252,6 +269,23 @@ mod tests {
             }
             .has_speech()
         );
+    }
+
+    #[test]
+    fn speech_starts_a_margin_before_the_first_loud_frame() {
+        let mut samples = tone(3.0, false);
+        samples.extend(tone(1.0, true));
+        let piece = Piece {
+            start_sample: 0,
+            samples,
+        };
+        let start = piece.speech_start() as f64 / RATE as f64;
+        assert!((start - (3.0 - LEAD_MARGIN_SECS)).abs() < 0.021, "{start}");
+        let loud = Piece {
+            start_sample: 0,
+            samples: tone(1.0, true),
+        };
+        assert_eq!(loud.speech_start(), 0);
     }
 
     #[test]

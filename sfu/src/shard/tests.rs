@@ -50,7 +50,7 @@ fn events(shard: &mut Shard) -> Vec<SfuEvent> {
     loop {
         match shard.poll_output() {
             ShardOutput::Event(e) => v.push(e),
-            ShardOutput::Transmit(_) => {}
+            ShardOutput::Transmit(_) | ShardOutput::Record(_) => {}
             ShardOutput::Timeout(_) => return v,
         }
     }

@@ -122,6 +122,8 @@ pub(crate) fn dispatch(ctx: &Ctx<'_>, command: Command) -> Result<Effect, HubErr
         Command::LobbyDeny { participant } => moderation::deny(ctx, participant),
         Command::SessionEnd => moderation::end(ctx),
         Command::RecordingStart => recording::start(ctx),
+        Command::RecordingPause => recording::pause(ctx, true),
+        Command::RecordingResume => recording::pause(ctx, false),
         Command::RecordingStop => recording::stop(ctx),
         Command::ChatTyping { .. }
         | Command::Resume { .. }

@@ -1,4 +1,4 @@
-//! recording.start / recording.stop: the recording state and its consent notice.
+//! recording.start / pause / resume / stop: the recording state and its consent notice.
 
 use super::{Ctx, Effect};
 use crate::capability::Capability;
@@ -10,7 +10,7 @@ pub(super) fn start(ctx: &Ctx<'_>) -> Result<Effect, HubError> {
     if !ctx.recording {
         return Err(HubError::new(
             ErrorCode::Unavailable,
-            "this server does not record sessions yet",
+            "this server does not record sessions",
         ));
     }
     if ctx.state.recording.is_some() {
@@ -21,6 +21,28 @@ pub(super) fn start(ctx: &Ctx<'_>) -> Result<Effect, HubError> {
     }))
 }
 
+/// Pauses (`pause`) or resumes the running recording.
+pub(super) fn pause(ctx: &Ctx<'_>, pause: bool) -> Result<Effect, HubError> {
+    ctx.require(Capability::ControlRecording)?;
+    let Some(recording) = &ctx.state.recording else {
+        return Err(HubError::wrong_state("not recording"));
+    };
+    if recording.paused == pause {
+        let already = if pause {
+            "already paused"
+        } else {
+            "not paused"
+        };
+        return Err(HubError::wrong_state(already));
+    }
+    let by = ctx.actor_id();
+    Ok(Effect::event(if pause {
+        Event::RecordingPaused { by }
+    } else {
+        Event::RecordingResumed { by }
+    }))
+}
+
 pub(super) fn stop(ctx: &Ctx<'_>) -> Result<Effect, HubError> {
     ctx.require(Capability::ControlRecording)?;
     if ctx.state.recording.is_none() {
@@ -28,5 +50,6 @@ pub(super) fn stop(ctx: &Ctx<'_>) -> Result<Effect, HubError> {
     }
     Ok(Effect::event(Event::RecordingStopped {
         by: ctx.actor_id(),
+        reason: None,
     }))
 }

@@ -177,6 +177,10 @@ pub enum Command {
     SessionEnd,
     #[serde(rename = "recording.start")]
     RecordingStart,
+    #[serde(rename = "recording.pause")]
+    RecordingPause,
+    #[serde(rename = "recording.resume")]
+    RecordingResume,
     #[serde(rename = "recording.stop")]
     RecordingStop,
     #[serde(rename = "media.join")]
@@ -240,6 +244,8 @@ pub const KNOWN_TYPES: &[&str] = &[
     "lobby.deny",
     "session.end",
     "recording.start",
+    "recording.pause",
+    "recording.resume",
     "recording.stop",
     "media.join",
     "media.offer",

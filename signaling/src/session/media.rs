@@ -175,6 +175,19 @@ impl Session {
         self.emit(event, now, None);
     }
 
+    /// The recorder stopped on its own (a full disk, a write that failed): everyone is told
+    /// why with `recording.stopped`. Nothing happens when no recording runs.
+    pub fn recording_failed(&mut self, reason: &str, now: DateTime<Utc>) {
+        let Some(recording) = &self.state.recording else {
+            return;
+        };
+        let event = Event::RecordingStopped {
+            by: recording.by,
+            reason: Some(reason.to_owned()),
+        };
+        self.emit(event, now, None);
+    }
+
     /// The media engine's active speaker: a `signal` (`media.speaking`) to everyone
     /// present, never stored or numbered.
     pub fn speaking(&mut self, participant: ParticipantId) {

@@ -29,11 +29,15 @@ pub struct LobbyEntry {
     pub knocked_at: DateTime<Utc>,
 }
 
-/// Who started the recording, and when.
+/// Who started the recording, when, and whether it is paused. Late joiners get it (with
+/// the consent notice) in their snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recording {
     pub since: DateTime<Utc>,
     pub by: ParticipantId,
+    pub paused: bool,
+    /// The consent notice, as `recording.started` carried it.
+    pub notice: &'static str,
 }
 
 /// Everything a session knows; rebuilt exactly by applying its events in order.
@@ -57,6 +61,12 @@ pub struct State {
 }
 
 impl State {
+    fn set_recording_paused(&mut self, paused: bool) {
+        if let Some(recording) = &mut self.recording {
+            recording.paused = paused;
+        }
+    }
+
     /// An empty room keeping at most `chat_kept` chat messages in memory.
     pub fn new(chat_kept: usize) -> Self {
         Self {
@@ -134,8 +144,15 @@ impl State {
                 participant, media, ..
             } => presence::mute(&mut self.participants, *participant, *media),
             Event::RecordingStarted { by } => {
-                self.recording = Some(Recording { since: at, by: *by })
+                self.recording = Some(Recording {
+                    since: at,
+                    by: *by,
+                    paused: false,
+                    notice: crate::view::RECORDING_NOTICE,
+                })
             }
+            Event::RecordingPaused { .. } => self.set_recording_paused(true),
+            Event::RecordingResumed { .. } => self.set_recording_paused(false),
             Event::RecordingStopped { .. } => self.recording = None,
             Event::SessionEnded { .. } => {
                 self.ended = Some(at);
