@@ -119,11 +119,18 @@ fn after_a_crash_the_room_recovers_and_clients_resume() {
         state.participants.values().all(|p| !p.present),
         "everyone is marked gone"
     );
-    let left = room
-        .stored
-        .iter()
-        .rev()
-        .take_while(|e| matches!(e.event, Event::ParticipantLeft { .. }));
+    let mut recovered = room.stored.iter().rev();
+    assert!(
+        matches!(
+            recovered.next().map(|e| &e.event),
+            Some(Event::RecordingStopped {
+                reason: Some(_),
+                ..
+            })
+        ),
+        "the recording ended with the process"
+    );
+    let left = recovered.take_while(|e| matches!(e.event, Event::ParticipantLeft { .. }));
     assert_eq!(left.count(), 2, "host and Ann; Bob was removed before");
 
     // chat, polls, Q&A and hands survived
@@ -144,7 +151,12 @@ fn after_a_crash_the_room_recovers_and_clients_resume() {
         .collect();
     assert_eq!(
         tail,
-        ["participant.left", "participant.left", "participant.joined"]
+        [
+            "participant.left",
+            "participant.left",
+            "recording.stopped",
+            "participant.joined"
+        ]
     );
 }
 
@@ -181,5 +193,32 @@ fn replay_continues_the_sequence() {
     assert_eq!(
         replayed.stored.last().unwrap().seq,
         room.stored.len() as u64 + 2
+    );
+}
+
+#[test]
+fn a_recording_running_at_the_crash_ends_as_interrupted_on_recovery() {
+    let mut live = Room::new();
+    let host = live.join("Host", SessionRole::Host);
+    live.ok(host, json!({"type": "recording.start"}));
+    live.ok(host, json!({"type": "recording.pause"}));
+    let crashed = through_json(&live.stored);
+
+    let session =
+        Session::replay(SessionConfig::default(), test_ballot_key, crashed.clone()).unwrap();
+    let mut room = Room::from_session(session, crashed);
+    assert_eq!(
+        room.session.state().recording.as_ref().map(|r| r.paused),
+        Some(true),
+        "replay rebuilds the paused recording"
+    );
+    room.now = live.now;
+    room.session.recover(room.now);
+    room.drain();
+    assert!(room.session.state().recording.is_none());
+    let last = &room.stored.last().unwrap().event;
+    assert!(
+        matches!(last, Event::RecordingStopped { reason: Some(r), .. } if r == signaling::session::INTERRUPTED),
+        "{last:?}"
     );
 }

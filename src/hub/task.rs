@@ -189,7 +189,16 @@ impl<L: SessionLog> Running<L> {
                     self.session.tick(Utc::now());
                     Flow::Continue
                 }
-                _ = sleep_for(idle) => Flow::Stop(None),
+                _ = sleep_for(idle) => {
+                    // Nobody is left to record; the next load must not find it running.
+                    if self.session.state().recording.is_some() {
+                        self.session.stop_recording("everyone left the session", Utc::now());
+                        if !self.drain().await {
+                            return self.task.retire(None).await;
+                        }
+                    }
+                    Flow::Stop(None)
+                }
             };
             let flow = match flow {
                 Flow::Continue => self.settle().await,
@@ -321,7 +330,7 @@ impl<L: SessionLog> Running<L> {
                 reference,
                 result,
             } => session.media_reply(participant, reference, result),
-            MediaReport::RecordingFailed { reason } => session.recording_failed(&reason, now),
+            MediaReport::RecordingFailed { reason } => session.stop_recording(&reason, now),
         }
     }
 

@@ -1,42 +1,13 @@
 //! A server killed with `kill -9` in the middle of a transcription finishes the job after a
 //! restart: the queue is in the database, and a job found running at start runs again.
 
-use std::process::{Child, Command};
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::audio::{SENTENCE, assert_heard, prerequisites, speech, upload, wait_for_job};
-use crate::harness::{free_port, register_at, wait_healthy, workbook_binary};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(data_dir: &std::path::Path, port: u16) -> Server {
-        let child = workbook_binary(data_dir)
-            .env("WORKBOOK_SERVER__BIND", format!("127.0.0.1:{port}"))
-            .spawn()
-            .unwrap();
-        // Owned by `Server` at once, so its Drop reaps the process on every path.
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        assert!(wait_healthy(&server.base).await, "the server did not start");
-        server
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::harness::{Server, free_port, register_at};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_interrupted_by_kill_9_finishes_after_restart() {
@@ -81,15 +52,7 @@ async fn a_job_interrupted_by_kill_9_finishes_after_restart() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(running, "the job never started");
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-9", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let _ = server.child.wait();
+    server.kill_9();
 
     let server = Server::start(data.path(), port).await;
     let detail = wait_for_job(&server.base, &token, &id, Duration::from_secs(300)).await;

@@ -219,6 +219,47 @@ pub fn workbook_binary(data_dir: &std::path::Path) -> std::process::Command {
     command
 }
 
+/// The real binary serving on `port` with its data in a directory, killed (and reaped) when
+/// dropped; for tests that stop a server the hard way and start it again.
+pub struct Server {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Server {
+    pub async fn start(data_dir: &std::path::Path, port: u16) -> Server {
+        let child = workbook_binary(data_dir)
+            .env("WORKBOOK_SERVER__BIND", format!("127.0.0.1:{port}"))
+            .spawn()
+            .unwrap();
+        // Owned by `Server` at once, so its Drop reaps the process on every path.
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        assert!(wait_healthy(&server.base).await, "the server did not start");
+        server
+    }
+
+    /// `kill -9`: no shutdown, nothing flushed that was not flushed already.
+    pub fn kill_9(&mut self) {
+        let pid = self.child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Registers `email` (password `password123`) on the server at `base`, one running as its
 /// own process rather than a [`TestApp`]; returns the access token.
 pub async fn register_at(base: &str, email: &str) -> String {

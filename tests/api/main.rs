@@ -30,6 +30,7 @@ mod openapi;
 mod operations;
 mod progress;
 mod recording;
+mod recording_crash;
 mod request_fields;
 mod security_table;
 mod sessions;

@@ -17,13 +17,13 @@ use crate::on_both_backends;
 
 on_both_backends!(two_speakers_are_recorded_transcribed_and_attributed);
 
-const ANN_SAYS: &str = "The quick brown fox jumps over the lazy dog.";
-const ANN_WORDS: &[&str] = &["quick", "brown", "fox", "lazy", "dog"];
+pub(crate) const ANN_SAYS: &str = "The quick brown fox jumps over the lazy dog.";
+pub(crate) const ANN_WORDS: &[&str] = &["quick", "brown", "fox", "lazy", "dog"];
 const BOB_SAYS: &str = "Please open the workbook and write your answers in the notes.";
 const BOB_WORDS: &[&str] = &["open", "workbook", "write", "answers", "notes"];
 
 /// `text` spoken by espeak-ng as 48 kHz mono WAV, as aiortc sends it.
-fn speech_48k(dir: &Path, name: &str, text: &str) -> PathBuf {
+pub(crate) fn speech_48k(dir: &Path, name: &str, text: &str) -> PathBuf {
     let raw = dir.join(format!("{name}-raw.wav"));
     let status = Command::new("espeak-ng")
         .arg("-w")
@@ -42,7 +42,7 @@ fn speech_48k(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// `ffprobe`'s view of a file: codec and duration of its first stream.
-fn probe(path: &Path) -> (String, f64) {
+pub(crate) fn probe(path: &Path) -> (String, f64) {
     let output = Command::new("ffprobe")
         .args([
             "-v",

@@ -11,6 +11,12 @@ ack), and what the hub said; the Rust test (tests/api/recording.rs) checks the f
 the manifest and the transcript against it.
 
     python aiortc_recording.py HOST_WS ANN_WS BOB_WS ANN_ID BOB_ID ANN_WAV BOB_WAV
+
+With `hold` first, Ann alone says her sentence over and over while the host records; the
+script prints `{"recording": true}` once the recording started and then holds everything
+open until it is killed (tests/api/recording_crash.rs kills the server meanwhile):
+
+    python aiortc_recording.py hold HOST_WS ANN_WS ANN_ID ANN_WAV
 """
 
 import asyncio
@@ -52,9 +58,11 @@ class Speaker(MediaStreamTrack):
         self.pts = 0
         self.start = None
         self.say_from = None  # pts at which the speech starts
+        self.repeat = False
 
-    def say(self):
+    def say(self, repeat=False):
         self.say_from = self.pts
+        self.repeat = repeat
         return len(self.speech) / RATE
 
     async def recv(self):
@@ -66,6 +74,8 @@ class Speaker(MediaStreamTrack):
         pcm = np.zeros(FRAME, dtype=np.int16)
         if self.say_from is not None:
             at = self.pts - self.say_from
+            if self.repeat:
+                at %= len(self.speech) + RATE  # a second of silence between repeats
             part = self.speech[max(at, 0) : max(at + FRAME, 0)]
             pcm[: len(part)] = part
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
@@ -147,5 +157,25 @@ async def main(host_url, ann_url, bob_url, ann_id, bob_id, ann_wav, bob_wav):
     print(json.dumps(out), flush=True)
 
 
+async def hold(host_url, ann_url, ann_id, ann_wav):
+    host = Hub(await connect(host_url))
+    ann = Hub(await connect(ann_url))
+    for hub in (host, ann):
+        await hub.next(lambda f: f["type"] == "welcome")
+    await host.request({"type": "mod.set_role", "participant": ann_id, "role": "presenter"})
+    await ann.next(is_event("role.changed"))
+    voice = Speaker(read_wav(ann_wav))
+    voice.say(repeat=True)
+    pc = await publish(ann, voice)
+    await host.next(is_signal("media.track"), timeout=15)
+    await host.request({"type": "recording.start"})
+    print(json.dumps({"recording": True}), flush=True)
+    await asyncio.sleep(120)
+    await pc.close()
+
+
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:8]))
+    if sys.argv[1] == "hold":
+        asyncio.run(hold(*sys.argv[2:6]))
+    else:
+        asyncio.run(main(*sys.argv[1:8]))

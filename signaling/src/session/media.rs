@@ -175,9 +175,10 @@ impl Session {
         self.emit(event, now, None);
     }
 
-    /// The recorder stopped on its own (a full disk, a write that failed): everyone is told
-    /// why with `recording.stopped`. Nothing happens when no recording runs.
-    pub fn recording_failed(&mut self, reason: &str, now: DateTime<Utc>) {
+    /// The server stops the recording (a full disk, a failed write, a restart, everyone
+    /// left): everyone is told why with `recording.stopped`. Nothing happens when no
+    /// recording runs.
+    pub fn stop_recording(&mut self, reason: &str, now: DateTime<Utc>) {
         let Some(recording) = &self.state.recording else {
             return;
         };

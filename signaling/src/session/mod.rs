@@ -34,6 +34,10 @@ mod pacing;
 mod typing;
 mod welcome;
 
+/// Why a recording found running when a session is rebuilt from its log ended: the
+/// process that recorded it is gone (the files end where it stopped).
+pub const INTERRUPTED: &str = "interrupted: the server restarted during the recording";
+
 /// How a session behaves.
 #[derive(Debug, Clone, Default)]
 pub struct SessionConfig {
@@ -167,8 +171,9 @@ impl Session {
     }
 
     /// After a replay: everyone the log shows present, or waiting in the lobby, lost
-    /// their connection. Emits their `participant.left` / `lobby.left` at `at` (the
-    /// best known crash time, e.g. the last stored event's `at`).
+    /// their connection, and a recording in progress ended. Emits their `participant.left`
+    /// / `lobby.left`, and `recording.stopped` with reason [`INTERRUPTED`], at `at` (the best
+    /// known crash time, e.g. the last stored event's `at`).
     pub fn recover(&mut self, at: DateTime<Utc>) {
         let stale: Vec<Event> = self
             .state
@@ -191,6 +196,8 @@ impl Session {
         for event in stale {
             self.emit(event, at, None);
         }
+        // The recorder died with the process: the files end at the crash.
+        self.stop_recording(INTERRUPTED, at);
     }
 
     /// The next output to act on, if any.
