@@ -209,4 +209,63 @@ async fn chromium_peers_exchange_camera_microphone_and_screen_and_a_late_one_dec
         first = first.min(ms);
     }
     assert!(first < 1_000.0, "first video frame after {first} ms: {out}");
+    recorded_vp8_plays(&app, &id, &host, &out).await;
+}
+
+/// The host recorded while everyone published: each camera and the screen landed in an
+/// IVF file that `ffprobe` reads as VP8 with about as many frames as were sent (15 a second
+/// for cameras), each microphone in Ogg Opus.
+async fn recorded_vp8_plays(app: &TestApp, session: &str, host: &str, out: &Value) {
+    let list_path = format!("/api/workbook/sessions/{session}/recordings");
+    let started = std::time::Instant::now();
+    let recording = loop {
+        let (_, list) = app.get(&list_path, Some(host)).await;
+        if list["recordings"][0]["status"] == "stopped" {
+            break list["recordings"][0].clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{list}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let tracks = recording["tracks"].as_array().unwrap();
+    let count = |codec: &str, source: &str| {
+        tracks
+            .iter()
+            .filter(|t| t["codec"] == codec && t["source"] == source)
+            .count()
+    };
+    assert_eq!(count("opus", "microphone"), 3, "{recording}");
+    assert_eq!(count("vp8", "camera"), 3, "{recording}");
+    assert_eq!(count("vp8", "screen"), 1, "{recording}");
+    let seconds = out["recorded_ms"].as_f64().unwrap() / 1000.0;
+    let dir = app
+        .state
+        .config
+        .storage
+        .data_dir
+        .join("recordings")
+        .join(recording["id"].as_str().unwrap());
+    for camera in tracks.iter().filter(|t| t["source"] == "camera") {
+        let file = dir.join(camera["fileName"].as_str().unwrap());
+        let probe = std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+            .args([
+                "-show_entries",
+                "stream=codec_name,nb_read_frames",
+                "-of",
+                "json",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(probe.status.success(), "ffprobe {}", file.display());
+        let probed: Value = serde_json::from_slice(&probe.stdout).unwrap();
+        let stream = &probed["streams"][0];
+        assert_eq!(stream["codec_name"], "vp8", "{probed}");
+        let frames: f64 = stream["nb_read_frames"].as_str().unwrap().parse().unwrap();
+        eprintln!("recorded camera: {frames} VP8 frames in {seconds:.1} s");
+        assert!(
+            frames > 15.0 * seconds * 0.6 && frames < 15.0 * seconds * 1.2,
+            "{frames} frames in {seconds} s"
+        );
+    }
 }

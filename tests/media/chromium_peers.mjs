@@ -4,7 +4,8 @@
 // The host, Ann and Bob publish a fake camera and microphone; Ann also shares a (fake)
 // screen. Each measures what it receives from the others over two seconds. Then Carol joins
 // late, receive-only, and times her first decoded frame of each video after her answer.
-// Prints one JSON line of measurements; the Rust test (tests/api/media.rs) asserts on them.
+// The host records from when everything flows until Carol is done (the Rust test probes
+// the files). Prints one JSON line of measurements; the Rust test (tests/api/media.rs) asserts on them.
 //
 //   node chromium_peers.mjs BASE_URL SESSION HOST_TOKEN ANN_TOKEN BOB_TOKEN CAROL_TOKEN
 
@@ -119,6 +120,8 @@ try {
 
   // Host and Bob receive 5 tracks (Ann's three, the other's two), Ann receives 4.
   await Promise.all(names.map((name) => receiving(pages[name], name === "ann" ? 4 : 5)));
+  await pages.host.evaluate(() => me.request({ type: "recording.start" }));
+  const recordingStarted = Date.now();
   const before = {};
   for (const name of names) before[name] = await stats(pages[name]);
   await sleep(2000);
@@ -160,6 +163,8 @@ try {
       errors: me.errors,
     };
   });
+  await pages.host.evaluate(() => me.request({ type: "recording.stop" }));
+  out.recorded_ms = Date.now() - recordingStarted;
 } finally {
   await browser.close();
 }
