@@ -5,7 +5,9 @@ mod common;
 use chrono::Duration;
 use common::{Room, info};
 use serde_json::json;
-use signaling::export::{Minutes, attendance, attendance_csv};
+use signaling::export::{
+    Minutes, MinutesTranscriptLine, RecordingSpan, attendance, attendance_csv,
+};
 use signaling::{AccountRole, SessionRole};
 
 #[test]
@@ -73,6 +75,67 @@ fn minutes_hold_public_chat_polls_questions_and_hands() {
     );
     assert!(csv.contains("poll,,,Lunch? / pizza,2 votes of 2 ballots"));
     assert!(csv.contains(",anonymous,Secret question,"));
+}
+
+#[test]
+fn minutes_place_answers_in_the_recording_and_carry_its_transcript() {
+    let mut room = Room::new();
+    let host = room.join("Host", SessionRole::Host);
+    let ann = room.join("Ann", SessionRole::Participant);
+    let early = room.ok(ann, json!({"type": "qa.ask", "text": "Before?"}))["question"].clone();
+    room.ok(host, json!({"type": "qa.answer", "question": early}));
+    let asked = room.ok(ann, json!({"type": "qa.ask", "text": "During?"}))["question"].clone();
+    room.advance(10);
+    room.ok(host, json!({"type": "recording.start"}));
+    let started_at = room.now;
+    room.advance(75);
+    room.ok(
+        host,
+        json!({"type": "qa.answer", "question": asked, "text": "Yes"}),
+    );
+    let recording = uuid::Uuid::new_v4();
+    let spans = [RecordingSpan {
+        recording,
+        started_at,
+        stopped_at: None,
+    }];
+    let line = MinutesTranscriptLine {
+        recording,
+        offset_secs: 74.5,
+        end_secs: 77.0,
+        participant: host.id,
+        speaker: "Host".into(),
+        text: "Yes, during.".into(),
+    };
+    let minutes = Minutes::from_events(&room.stored).with_recordings(&spans, vec![line]);
+    let question = |text: &str| minutes.questions.iter().find(|q| q.text == text).unwrap();
+    assert_eq!(
+        question("Before?").answered_in,
+        None,
+        "answered before recording"
+    );
+    let moment = question("During?").answered_in.as_ref().unwrap();
+    assert_eq!((moment.recording, moment.offset_secs), (recording, 75.0));
+
+    let md = minutes.to_markdown();
+    assert!(
+        md.contains(&format!("Answered at 1:15 in recording {recording}")),
+        "{md}"
+    );
+    assert!(md.contains("## Transcript") && md.contains("- `[1:14]` **Host**: Yes, during."));
+    let csv = minutes.to_csv();
+    assert!(
+        csv.contains(&format!(
+            "transcript,,Host,\"Yes, during.\",recording {recording} at 1:14"
+        )),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!("answered at 1:15 in recording {recording}")),
+        "{csv}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&minutes.to_json()).unwrap();
+    assert_eq!(json["transcript"][0]["speaker"], "Host");
 }
 
 #[test]

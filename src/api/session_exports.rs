@@ -6,7 +6,10 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use signaling::export::{Minutes, attendance, attendance_csv};
+use signaling::ParticipantId;
+use signaling::export::{
+    Minutes, MinutesTranscriptLine, RecordingSpan, attendance, attendance_csv,
+};
 use utoipa::IntoParams;
 use uuid::Uuid;
 
@@ -37,8 +40,9 @@ pub struct ExportQuery {
     pub format: Option<ExportFormat>,
 }
 
-/// The minutes: participants, public chat, polls with results, questions, hands.
-/// Never direct messages, deleted messages, voters or anonymous askers.
+/// The minutes: participants, public chat, polls with results, questions, hands, and for
+/// a recorded session the transcript with speakers and where each answer is in the
+/// recording. Never direct messages, deleted messages, voters or anonymous askers.
 #[utoipa::path(get, path = "/api/workbook/sessions/{id}/export", tag = "sessions", operation_id = "exportSession",
     params(("id" = Uuid, Path), ExportQuery), security(("bearer" = [])),
     responses(
@@ -56,7 +60,8 @@ pub async fn export(
     let events = db::session_events::all(&state.db, id)
         .await
         .map_err(ApiError::internal)?;
-    let minutes = Minutes::from_events(&events);
+    let (spans, transcript) = recordings_of(&state, id).await?;
+    let minutes = Minutes::from_events(&events).with_recordings(&spans, transcript);
     Ok(match query.format.unwrap_or_default() {
         ExportFormat::Json => typed("application/json", minutes.to_json()),
         ExportFormat::Md => typed("text/markdown; charset=utf-8", minutes.to_markdown()),
@@ -92,4 +97,31 @@ pub async fn attendance_report(
 
 fn typed(content_type: &'static str, body: String) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// The session's recordings and their transcripts (merged by speaker), for the minutes.
+async fn recordings_of(
+    state: &AppState,
+    session: Uuid,
+) -> ApiResult<(Vec<RecordingSpan>, Vec<MinutesTranscriptLine>)> {
+    let mut spans = Vec::new();
+    let mut lines = Vec::new();
+    for recording in db::session_recordings::list(&state.db, session).await? {
+        spans.push(RecordingSpan {
+            recording: recording.id,
+            started_at: recording.started_at,
+            stopped_at: recording.stopped_at,
+        });
+        let tracks = db::session_recordings::tracks(&state.db, recording.id).await?;
+        let merged = crate::recording::transcript::merged(&state.db, &tracks).await?;
+        lines.extend(merged.segments.into_iter().map(|s| MinutesTranscriptLine {
+            recording: recording.id,
+            offset_secs: s.start_secs,
+            end_secs: s.end_secs,
+            participant: ParticipantId(s.participant_id),
+            speaker: s.display_name,
+            text: s.text,
+        }));
+    }
+    Ok((spans, lines))
 }

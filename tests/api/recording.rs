@@ -266,6 +266,25 @@ async fn two_speakers_are_recorded_transcribed_and_attributed(backend: Backend) 
         "ann speaks first: {speakers:?}"
     );
 
+    // The minutes carry the transcript with speakers and times.
+    let export = format!("/api/workbook/sessions/{id}/export");
+    let (status, minutes) = app.get(&export, Some(&host)).await;
+    assert_eq!(status, StatusCode::OK);
+    let lines = minutes["transcript"].as_array().unwrap();
+    assert_eq!(
+        lines.len(),
+        transcript["segments"].as_array().unwrap().len()
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["recording"] == recording_id.as_str())
+    );
+    let (_, markdown) = app.get(&format!("{export}?format=md"), Some(&host)).await;
+    let markdown = markdown.as_str().unwrap();
+    assert!(markdown.contains("## Transcript"), "{markdown}");
+    assert!(markdown.contains("]` **Test User**: "), "{markdown}");
+
     // From a word to the moment: search finds it with the session, recording and offset.
     let (status, found) = app
         .get("/api/workbook/search?q=lazy%20dog", Some(&host))

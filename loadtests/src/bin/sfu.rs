@@ -8,6 +8,10 @@
 //! ```text
 //! taskset -c 1 target/release/sfu --server-cpus 0 --fanout 50,100,200,400 --rooms 5,10,20
 //! ```
+//!
+//! With `--compare-recording`, each rooms step runs twice on fresh servers, the second time
+//! with every room recorded (each host sends `recording.start`): the cost of recording
+//! every track of a four-person session, side by side with the same load.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -42,6 +46,9 @@ struct Args {
     /// Seconds of traffic before measuring.
     #[arg(long, default_value_t = 3)]
     warmup: u64,
+    /// Runs each rooms step again with every room recorded.
+    #[arg(long)]
+    compare_recording: bool,
 }
 
 /// One step's participants, their senders and what they received.
@@ -59,9 +66,9 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     epoch();
     println!(
-        "| load | publishers | subscribers per track | sent pkt/s | expected pkt/s | received pkt/s | server forwarded pkt/s | loss | added delay p50 / p99 | server CPU | generator CPU |"
+        "| load | publishers | subscribers per track | sent pkt/s | expected pkt/s | received pkt/s | server forwarded pkt/s | loss | added delay p50 / p99 | server CPU | generator CPU | recorder dropped |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &n in &args.fanout {
         let server = args.server.start().await?;
         let step = fanout(&server, n)
@@ -69,12 +76,23 @@ async fn main() -> anyhow::Result<()> {
             .with_context(|| format!("fan-out to {n}"))?;
         measure(&args, &server, &format!("1 → {n}"), step).await?;
     }
+    let recording: &[bool] = if args.compare_recording {
+        &[false, true]
+    } else {
+        &[false]
+    };
     for &rooms in &args.rooms {
-        let server = args.server.start().await?;
-        let step = rooms_of_four(&server, rooms)
-            .await
-            .with_context(|| format!("{rooms} rooms"))?;
-        measure(&args, &server, &format!("{rooms} rooms × 4"), step).await?;
+        for &record in recording {
+            let server = args.server.start().await?;
+            let step = rooms_of_four(&server, rooms, record)
+                .await
+                .with_context(|| format!("{rooms} rooms"))?;
+            let label = match record {
+                true => format!("{rooms} rooms × 4, recorded"),
+                false => format!("{rooms} rooms × 4"),
+            };
+            measure(&args, &server, &label, step).await?;
+        }
     }
     Ok(())
 }
@@ -108,8 +126,9 @@ async fn fanout(server: &Server, n: usize) -> anyhow::Result<Step> {
     })
 }
 
-/// `rooms` sessions of a host and three presenters, everyone publishing.
-async fn rooms_of_four(server: &Server, rooms: usize) -> anyhow::Result<Step> {
+/// `rooms` sessions of a host and three presenters, everyone publishing; each host records
+/// its session when `record`.
+async fn rooms_of_four(server: &Server, rooms: usize, record: bool) -> anyhow::Result<Step> {
     let http = reqwest::Client::new();
     let host = session::premium_host(server, &http).await?;
     let emails = (0..rooms * 3).map(|i| format!("p{i}@load.test"));
@@ -144,6 +163,11 @@ async fn rooms_of_four(server: &Server, rooms: usize) -> anyhow::Result<Step> {
                 }
             };
             sender.spawn(&traffic);
+        }
+        if record {
+            moderator
+                .request(json!({"type": "recording.start"}))
+                .await?;
         }
         participants.extend(members);
     }
@@ -182,7 +206,7 @@ async fn measure(args: &Args, server: &Server, label: &str, step: Step) -> anyho
     let delay = step.received.delay.lock().unwrap().clone();
     let cpu = |a: f64, b: f64| (b - a) / secs * 100.0;
     println!(
-        "| {label} | {} | {} | {sent:.0} (nominal {}) | {expected:.0} | {received:.0} | {forwarded:.0} | {loss:.2} % | {:.2} / {:.2} ms | {:.0} % | {:.0} % |",
+        "| {label} | {} | {} | {sent:.0} (nominal {}) | {expected:.0} | {received:.0} | {forwarded:.0} | {loss:.2} % | {:.2} / {:.2} ms | {:.0} % | {:.0} % | {} |",
         step.publishers,
         step.fanout,
         step.publishers * PACKETS_PER_SECOND,
@@ -190,6 +214,7 @@ async fn measure(args: &Args, server: &Server, label: &str, step: Step) -> anyho
         delay.value_at_quantile(0.99) as f64 / 1000.0,
         cpu(before.server_cpu, after.server_cpu),
         cpu(before.own_cpu, after.own_cpu),
+        after.recording_dropped - before.recording_dropped,
     );
     futures_util::stream::iter(step.participants)
         .for_each_concurrent(SETUP_CONCURRENCY, |p| async move { p.close().await })
@@ -202,6 +227,7 @@ struct Snapshot {
     at: Instant,
     sent: u64,
     forwarded: u64,
+    recording_dropped: u64,
     server_cpu: f64,
     own_cpu: f64,
 }
@@ -210,11 +236,18 @@ impl Snapshot {
     /// The counters now; `fresh` starts the delay histogram over and opens the window of
     /// send times whose packets count as received, the other closes it.
     async fn take(server: &Server, me: u32, step: &Step, fresh: bool) -> anyhow::Result<Snapshot> {
-        let metrics = server.metrics("sfu_forwarded_packets_total").await?;
-        let forwarded = metrics
-            .iter()
-            .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
-            .sum::<f64>() as u64;
+        let total = |lines: Vec<String>| {
+            lines
+                .iter()
+                .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+                .sum::<f64>() as u64
+        };
+        let forwarded = total(server.metrics("sfu_forwarded_packets_total").await?);
+        let recording_dropped = total(
+            server
+                .metrics("sfu_recording_dropped_packets_total")
+                .await?,
+        );
         if fresh {
             step.received.reset_delay();
             step.received.open_window(micros_since_epoch());
@@ -225,6 +258,7 @@ impl Snapshot {
             at: Instant::now(),
             sent: step.traffic.sent(),
             forwarded,
+            recording_dropped,
             server_cpu: ProcessUsage::read(server.pid).map_or(0.0, |u| u.cpu_seconds),
             own_cpu: ProcessUsage::read(me).map_or(0.0, |u| u.cpu_seconds),
         })

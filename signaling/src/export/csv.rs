@@ -1,9 +1,10 @@
 //! The minutes as one CSV table: `section,at,participant,text,detail`.
 
+use super::markdown::clock;
 use super::minutes::Minutes;
 
 impl Minutes {
-    /// One row per chat message, poll option, question and hand.
+    /// One row per chat message, poll option, question, hand and transcript segment.
     pub fn to_csv(&self) -> String {
         let mut out = String::from("section,at,participant,text,detail\r\n");
         for m in &self.chat {
@@ -35,7 +36,14 @@ impl Minutes {
         }
         for q in &self.questions {
             let author = q.author.as_deref().unwrap_or("anonymous");
-            let detail = format!("{} votes, {:?}", q.votes, q.status).to_lowercase();
+            let mut detail = format!("{} votes, {:?}", q.votes, q.status).to_lowercase();
+            if let Some(moment) = &q.answered_in {
+                detail.push_str(&format!(
+                    ", answered at {} in recording {}",
+                    clock(moment.offset_secs),
+                    moment.recording
+                ));
+            }
             row(
                 &mut out,
                 ["question", &q.at.to_rfc3339(), author, &q.text, &detail],
@@ -46,6 +54,17 @@ impl Minutes {
             row(
                 &mut out,
                 ["hand", &h.raised_at.to_rfc3339(), &h.name, "", &lowered],
+            );
+        }
+        for line in &self.transcript {
+            let detail = format!(
+                "recording {} at {}",
+                line.recording,
+                clock(line.offset_secs)
+            );
+            row(
+                &mut out,
+                ["transcript", "", &line.speaker, &line.text, &detail],
             );
         }
         out

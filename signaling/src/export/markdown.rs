@@ -16,6 +16,7 @@ impl Minutes {
         self.polls_md(&mut out);
         self.questions_md(&mut out);
         self.hands_md(&mut out);
+        self.transcript_md(&mut out);
         out
     }
 
@@ -80,6 +81,14 @@ impl Minutes {
             if let Some(answer) = &q.answer {
                 let _ = writeln!(out, "  - Answer: {}", inline(answer));
             }
+            if let Some(moment) = &q.answered_in {
+                let _ = writeln!(
+                    out,
+                    "  - Answered at {} in recording {}",
+                    clock(moment.offset_secs),
+                    moment.recording
+                );
+            }
         }
         out.push('\n');
     }
@@ -97,6 +106,40 @@ impl Minutes {
                 inline(&h.name)
             );
         }
+    }
+}
+
+impl Minutes {
+    fn transcript_md(&self, out: &mut String) {
+        if self.transcript.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\n## Transcript\n");
+        let mut recording = None;
+        for line in &self.transcript {
+            if recording != Some(line.recording) {
+                recording = Some(line.recording);
+                let _ = writeln!(out, "### Recording {}\n", line.recording);
+            }
+            let _ = writeln!(
+                out,
+                "- `[{}]` **{}**: {}",
+                clock(line.offset_secs),
+                inline(&line.speaker),
+                inline(&line.text)
+            );
+        }
+    }
+}
+
+/// `m:ss`, or `h:mm:ss` past an hour: a timestamped reference into a recording.
+pub(super) fn clock(secs: f64) -> String {
+    let total = secs.max(0.0) as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
     }
 }
 

@@ -1,8 +1,11 @@
-//! The minutes of a session: public chat, polls with results, Q&A, hands.
+//! The minutes of a session: public chat, polls with results, Q&A, hands, and — when the
+//! server recorded it — the transcript with speakers and where in the recording each
+//! question was answered.
 //!
 //! Built by replaying the whole log into a state that keeps every chat message, so
 //! edits and deletions read exactly as the room saw them. Direct messages, voter
-//! identities and anonymous askers never appear.
+//! identities and anonymous askers never appear. Recordings are the server's, not the
+//! log's: it adds them with [`Minutes::with_recordings`].
 
 use crate::event::{Event, StoredEvent};
 use crate::ids::{MessageId, ParticipantId, PollId, QuestionId};
@@ -10,6 +13,7 @@ use crate::state::{PollStatus, QuestionOrder, QuestionStatus, State};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MinutesParticipant {
@@ -59,6 +63,38 @@ pub struct MinutesQuestion {
     pub status: QuestionStatus,
     pub answer: Option<String>,
     pub pinned: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// Where the answer is in a recording, when one was running.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered_in: Option<RecordingMoment>,
+}
+
+/// A recording of the session: when it started and stopped (every file of it starts at
+/// `started_at`, so an offset is `at - started_at`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordingSpan {
+    pub recording: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub stopped_at: Option<DateTime<Utc>>,
+}
+
+/// A moment in a recording.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordingMoment {
+    pub recording: Uuid,
+    pub offset_secs: f64,
+}
+
+/// One transcript segment, with its speaker.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MinutesTranscriptLine {
+    pub recording: Uuid,
+    /// Seconds from the recording's start.
+    pub offset_secs: f64,
+    pub end_secs: f64,
+    pub participant: ParticipantId,
+    pub speaker: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -80,9 +116,35 @@ pub struct Minutes {
     /// Most upvoted first.
     pub questions: Vec<MinutesQuestion>,
     pub hands: Vec<MinutesHand>,
+    /// Every recording's transcript, in time order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transcript: Vec<MinutesTranscriptLine>,
 }
 
 impl Minutes {
+    /// Adds the server's recordings: each answered question gets the moment of its answer
+    /// in the recording that was running then, and the transcript is appended.
+    pub fn with_recordings(
+        mut self,
+        recordings: &[RecordingSpan],
+        transcript: Vec<MinutesTranscriptLine>,
+    ) -> Self {
+        for question in &mut self.questions {
+            let Some(at) = question.answered_at else {
+                continue;
+            };
+            question.answered_in = recordings
+                .iter()
+                .find(|r| r.started_at <= at && r.stopped_at.is_none_or(|end| at <= end))
+                .map(|r| RecordingMoment {
+                    recording: r.recording,
+                    offset_secs: (at - r.started_at).num_milliseconds() as f64 / 1000.0,
+                });
+        }
+        self.transcript = transcript;
+        self
+    }
+
     /// The minutes of the session whose whole log is `events` (in seq order).
     pub fn from_events(events: &[StoredEvent]) -> Self {
         let mut state = State::new(usize::MAX);
@@ -100,8 +162,9 @@ impl Minutes {
             participants: participants(&state),
             chat: chat(&state, &name),
             polls: polls(&state),
-            questions: questions(&state, &name),
+            questions: questions(&state, events, &name),
             hands: hands(events, &name),
+            transcript: Vec::new(),
         }
     }
 
@@ -176,7 +239,18 @@ fn polls(state: &State) -> Vec<MinutesPoll> {
         .collect()
 }
 
-fn questions(state: &State, name: &dyn Fn(ParticipantId) -> String) -> Vec<MinutesQuestion> {
+fn questions(
+    state: &State,
+    events: &[StoredEvent],
+    name: &dyn Fn(ParticipantId) -> String,
+) -> Vec<MinutesQuestion> {
+    let answered_at: BTreeMap<QuestionId, DateTime<Utc>> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::QuestionAnswered { question, .. } => Some((*question, e.at)),
+            _ => None,
+        })
+        .collect();
     state
         .qa
         .sorted(QuestionOrder::Votes)
@@ -190,6 +264,8 @@ fn questions(state: &State, name: &dyn Fn(ParticipantId) -> String) -> Vec<Minut
             status: q.status,
             answer: q.answer.clone(),
             pinned: q.pinned,
+            answered_at: answered_at.get(&q.question).copied(),
+            answered_in: None,
         })
         .collect()
 }

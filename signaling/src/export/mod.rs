@@ -8,5 +8,5 @@ mod minutes;
 pub use attendance::{AttendanceRecord, Engagement, Interval, attendance, attendance_csv};
 pub use minutes::{
     Minutes, MinutesChat, MinutesHand, MinutesOption, MinutesParticipant, MinutesPoll,
-    MinutesQuestion,
+    MinutesQuestion, MinutesTranscriptLine, RecordingMoment, RecordingSpan,
 };
