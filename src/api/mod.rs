@@ -125,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .routes(routes!(session_recordings::media))
         .routes(routes!(session_recordings::transcript))
+        .routes(routes!(session_recordings::moment))
         .route_layer(limited(Bucket::Api));
 
     let (routes, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())

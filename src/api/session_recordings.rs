@@ -10,18 +10,20 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::sessions::load;
 use crate::auth::extract::CurrentUser;
 use crate::auth::roles::Role;
 use crate::db::session_recordings::{self, RecordingStatus, RecordingTrack, SessionRecording};
+use crate::db::sessions::LiveSession;
 use crate::db::{jobs, recordings, session_participants};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::recording::moments;
 use crate::recording::recording_dir;
-use crate::recording::transcript::{self, MergedTranscript};
+use crate::recording::transcript::{self, MergedTranscript, SpeakerSegment};
 use crate::state::AppState;
 use crate::transcription::audio_path;
 
@@ -92,6 +94,20 @@ async fn visible(
         }
         _ => Err(ApiError::not_found("recording")),
     }
+}
+
+/// A recording found by its id alone, with its session, if the caller may see it.
+pub(crate) async fn visible_recording(
+    state: &AppState,
+    caller: &CurrentUser,
+    id: Uuid,
+) -> ApiResult<(SessionRecording, LiveSession)> {
+    let recording = session_recordings::find(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("recording"))?;
+    let (_, recording) = visible(state, caller, recording.session_id, id).await?;
+    let session = load(state, recording.session_id).await?;
+    Ok((recording, session))
 }
 
 fn manage_only(access: Access) -> ApiResult<()> {
@@ -268,4 +284,75 @@ pub async fn transcript(
     visible(&state, &caller, id, recording_id).await?;
     let tracks = session_recordings::tracks(&state.db, recording_id).await?;
     Ok(Json(transcript::merged(&state.db, &tracks).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MomentQuery {
+    /// Seconds from the recording's start (default 0).
+    pub t: Option<f64>,
+}
+
+/// A moment of a recording, resolved: where it is, who was speaking and what they said.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResolvedMoment {
+    pub session_id: Uuid,
+    pub session_title: String,
+    pub recording_id: Uuid,
+    pub offset_secs: f64,
+    /// The transcript segment spoken at that moment (or starting within 5 s after it).
+    pub segment: Option<SpeakerSegment>,
+    /// The speaker's track (or the first audio track) from that moment: `…/media#t=`.
+    pub media_url: Option<String>,
+    /// The link to put in a note: `workbook://moments/{recordingId}?t={offset}` (tenths).
+    pub link: String,
+}
+
+/// Resolves a note's link to a recording moment (`workbook://moments/{recordingId}?t=`).
+#[utoipa::path(get, path = "/api/workbook/moments/{recordingId}", tag = "recordings", operation_id = "resolveMoment",
+    params(("recordingId" = Uuid, Path), MomentQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, body = ResolvedMoment),
+        (status = 404, description = "no such recording, or not visible to the caller", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ))]
+pub async fn moment(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ApiPath(recording_id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<MomentQuery>,
+) -> ApiResult<Json<ResolvedMoment>> {
+    let offset_secs = query.t.unwrap_or(0.0);
+    if !offset_secs.is_finite() || offset_secs < 0.0 {
+        return Err(ApiError::invalid_field(
+            "t",
+            "must be a number of seconds, 0 or more",
+        ));
+    }
+    let (recording, session) = visible_recording(&state, &caller, recording_id).await?;
+    let tracks = session_recordings::tracks(&state.db, recording_id).await?;
+    let merged = transcript::merged(&state.db, &tracks).await?;
+    let segment = merged
+        .segments
+        .into_iter()
+        .filter(|s| s.end_secs >= offset_secs && s.start_secs <= offset_secs + 5.0)
+        .min_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
+    let track = segment
+        .as_ref()
+        .map(|s| s.track_id)
+        .or_else(|| tracks.iter().find(|t| t.codec == "opus").map(|t| t.id));
+    let media_url = track.map(|track| {
+        let url = media_url(recording.session_id, recording_id, track);
+        format!("{url}#t={offset_secs:.1}")
+    });
+    Ok(Json(ResolvedMoment {
+        session_id: recording.session_id,
+        session_title: session.title,
+        recording_id,
+        offset_secs,
+        segment,
+        media_url,
+        link: format!("{}{recording_id}?t={offset_secs:.1}", moments::PREFIX),
+    }))
 }

@@ -3,10 +3,14 @@
 
 pub mod pdf;
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::db::notes::Note;
+use crate::recording::moments;
 use pdf::{Block, Style};
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
@@ -49,20 +53,25 @@ pub enum ExportError {
 /// Renders `notes` as one file, refusing more than `limit` bytes of text. Rendering takes
 /// time linear in the text (a PDF of megabytes takes seconds), so it runs on the blocking
 /// pool: on an async worker it would stall every connection sharing that thread.
+///
+/// Links to recording moments in a note's body are printed as timestamped references in
+/// Markdown and PDF, named by `moments` (recording → session title) where the reader may
+/// see the recording; JSON keeps the body as stored.
 pub async fn render(
     title: String,
     format: Format,
     notes: Vec<Note>,
     limit: usize,
+    moments: HashMap<Uuid, String>,
 ) -> Result<Vec<u8>, ExportError> {
     let size = notes.iter().map(text_size).sum();
     if size > limit {
         return Err(ExportError::TooLarge { size, limit });
     }
     let body = tokio::task::spawn_blocking(move || match format {
-        Format::Md => markdown(&notes).into_bytes(),
+        Format::Md => markdown(&notes, &moments).into_bytes(),
         Format::Json => json(&notes),
-        Format::Pdf => pdf(&title, &notes),
+        Format::Pdf => pdf(&title, &notes, &moments),
     })
     .await?;
     Ok(body)
@@ -77,7 +86,7 @@ fn text_size(note: &Note) -> usize {
 }
 
 /// `title` (and tags, folder, dates) as a heading block, then the body.
-pub fn markdown(notes: &[Note]) -> String {
+pub fn markdown(notes: &[Note], moments: &HashMap<Uuid, String>) -> String {
     let mut out = String::new();
     for (i, note) in notes.iter().enumerate() {
         if i > 0 {
@@ -85,7 +94,7 @@ pub fn markdown(notes: &[Note]) -> String {
         }
         out.push_str(&format!("# {}\n\n", note.title));
         out.push_str(&format!("_{}_\n\n", meta_line(note)));
-        out.push_str(note.content.trim_end());
+        out.push_str(moments::render(&note.content, moments).trim_end());
         out.push('\n');
     }
     out
@@ -97,7 +106,7 @@ pub fn json(notes: &[Note]) -> Vec<u8> {
 
 /// One section per note: its title, a line of metadata, its body with Markdown headings set
 /// as headings.
-pub fn pdf(title: &str, notes: &[Note]) -> Vec<u8> {
+pub fn pdf(title: &str, notes: &[Note], moments: &HashMap<Uuid, String>) -> Vec<u8> {
     let mut blocks = Vec::new();
     for note in notes {
         blocks.push(Block {
@@ -108,7 +117,8 @@ pub fn pdf(title: &str, notes: &[Note]) -> Vec<u8> {
             style: Style::Meta,
             text: meta_line(note),
         });
-        for paragraph in note.content.split("\n\n") {
+        let content = moments::render(&note.content, moments);
+        for paragraph in content.split("\n\n") {
             let heading = paragraph.trim_start().strip_prefix('#');
             let block = match heading {
                 Some(rest) => Block {

@@ -16,6 +16,7 @@
 //! task each do one thing: forward (and copy), write bytes, keep the books.
 
 pub mod manifest;
+pub mod moments;
 pub mod transcript;
 mod writer;
 

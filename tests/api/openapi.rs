@@ -52,6 +52,7 @@ const OPERATIONS: &[&str] = &[
     "GET /api/workbook/audio/{id}/file",
     "GET /api/workbook/auth/me",
     "GET /api/workbook/me/export",
+    "GET /api/workbook/moments/{recordingId}",
     "GET /api/workbook/modules",
     "GET /api/workbook/modules/{id}",
     "GET /api/workbook/notes",

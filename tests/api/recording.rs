@@ -305,6 +305,50 @@ async fn two_speakers_are_recorded_transcribed_and_attributed(backend: Backend) 
         "{moment}"
     );
 
+    // A note links to the moment; the API resolves it and the export prints it.
+    let link = format!("workbook://moments/{recording_id}?t={:.1}", ann_at);
+    let (status, resolved) = app
+        .get(
+            &format!("/api/workbook/moments/{recording_id}?t={ann_at:.1}"),
+            Some(&host),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{resolved}");
+    assert_eq!(resolved["sessionId"], id.as_str());
+    assert_eq!(
+        resolved["segment"]["participantId"],
+        ann_id.as_str(),
+        "{resolved}"
+    );
+    assert_eq!(resolved["link"], link.as_str());
+    assert!(
+        resolved["mediaUrl"].as_str().unwrap().contains("#t="),
+        "{resolved}"
+    );
+    let note = app
+        .create_note(
+            &host,
+            json!({"title": "Follow-up", "content": format!("See {link}.")}),
+        )
+        .await;
+    let export = format!(
+        "/api/workbook/notes/{}/export?format=md",
+        note["id"].as_str().unwrap()
+    );
+    let (_, markdown) = app.get(&export, Some(&host)).await;
+    let markdown = markdown.as_str().unwrap();
+    assert!(
+        markdown.contains("See [Workshop, recording at 0:01]."),
+        "{markdown}"
+    );
+    let (status, _) = app
+        .get(
+            &format!("/api/workbook/moments/{recording_id}"),
+            Some(&outsider),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // Access: a participant sees nothing until the host shares; an outsider never does.
     let ann_track = tracks
         .iter()

@@ -133,7 +133,7 @@ impl Minutes {
 }
 
 /// `m:ss`, or `h:mm:ss` past an hour: a timestamped reference into a recording.
-pub(super) fn clock(secs: f64) -> String {
+pub fn clock(secs: f64) -> String {
     let total = secs.max(0.0) as u64;
     let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
     if h > 0 {
