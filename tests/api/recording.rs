@@ -15,7 +15,10 @@ use crate::hub_client::{join, live_session, ws_url};
 use crate::media::{ONE_AT_A_TIME, installed, run_script};
 use crate::on_both_backends;
 
-on_both_backends!(two_speakers_are_recorded_transcribed_and_attributed);
+on_both_backends!(
+    two_speakers_are_recorded_transcribed_and_attributed,
+    a_full_disk_stops_the_recording_with_a_reason,
+);
 
 pub(crate) const ANN_SAYS: &str = "The quick brown fox jumps over the lazy dog.";
 pub(crate) const ANN_WORDS: &[&str] = &["quick", "brown", "fox", "lazy", "dog"];
@@ -418,4 +421,41 @@ async fn two_speakers_are_recorded_transcribed_and_attributed(backend: Backend) 
         .get("/api/workbook/search?q=lazy%20dog", Some(&host))
         .await;
     assert_eq!(found["hits"], json!([]), "{found}");
+}
+
+/// A disk under `recording.min_free_mb` stops the recording with a hub event that says
+/// why, and nothing is left recording.
+async fn a_full_disk_stops_the_recording_with_a_reason(backend: Backend) {
+    let Some(app) = TestApp::start_with(backend, |config| {
+        // More free space than any disk has.
+        config.merge(figment::providers::Serialized::default(
+            "recording.min_free_mb",
+            u64::MAX >> 21,
+        ))
+    })
+    .await
+    else {
+        return;
+    };
+    let stage = crate::hub_client::Stage::open(&app, json!({})).await;
+    let (mut host, mut ann) = (stage.host.client, stage.ann.client);
+    host.ok(json!({"type": "recording.start"})).await;
+    ann.event("recording.started").await;
+    let stopped = ann.event("recording.stopped").await;
+    let reason = stopped["event"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("disk is full"), "{stopped}");
+    let (_, list) = app
+        .get(
+            &format!("/api/workbook/sessions/{}/recordings", stage.id),
+            Some(&stage.cast.host),
+        )
+        .await;
+    assert_eq!(
+        list["recordings"],
+        json!([]),
+        "nothing was recorded: {list}"
+    );
+    // The session goes on: a new attempt is answered the same way, not refused.
+    host.ok(json!({"type": "recording.start"})).await;
+    ann.event("recording.started").await;
 }
