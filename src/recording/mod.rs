@@ -29,7 +29,7 @@ use std::time::Instant;
 use chrono::Utc;
 use sfu::{RecordedPacket, SfuHandle};
 use signaling::ParticipantId;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc};
 use uuid::Uuid;
 
 use crate::config::RecordingConfig;
@@ -48,9 +48,12 @@ pub fn recording_dir(data_dir: &Path, recording: Uuid) -> PathBuf {
 
 /// A recording in progress, as the recorder task keeps it.
 struct Live {
+    session: Uuid,
     dir: PathBuf,
     started: Instant,
     manifest: Manifest,
+    /// Stop was asked; the writer's `Finished` is on its way.
+    stopping: bool,
 }
 
 /// The recorder: what the media worker calls, and the task behind it.
@@ -60,8 +63,9 @@ pub struct Recorder {
     min_free_bytes: u64,
     transcription: Arc<Transcription>,
     controls: SyncSender<Control>,
-    /// Recordings in progress by session. A tokio mutex: manifests are written while it is
-    /// held, so two updates never land out of order.
+    /// Recordings in progress by recording id (a session has at most one not `stopping`).
+    /// A tokio mutex: manifests are written while it is held, so two updates never land
+    /// out of order.
     live: Mutex<HashMap<Uuid, Live>>,
     reports: mpsc::Sender<(Uuid, MediaReport)>,
 }
@@ -149,7 +153,7 @@ impl Recorder {
     /// writer. Refused when the disk has less free space than configured.
     pub async fn start_recording(&self, session: Uuid, by: ParticipantId) -> Result<(), String> {
         let mut live = self.live.lock().await;
-        if live.contains_key(&session) {
+        if running(&mut live, session).is_some() {
             return Ok(());
         }
         let recording = SessionRecording {
@@ -200,11 +204,13 @@ impl Recorder {
         .await?;
         tracing::info!(%session, recording = %recording.id, "recording started");
         live.insert(
-            session,
+            recording.id,
             Live {
+                session,
                 dir,
                 started,
                 manifest,
+                stopping: false,
             },
         );
         Ok(())
@@ -214,7 +220,7 @@ impl Recorder {
     /// resumes the session's recording.
     pub async fn pause(&self, session: Uuid, pause: bool) {
         let mut live = self.live.lock().await;
-        let Some(recording) = live.get_mut(&session) else {
+        let Some(recording) = running(&mut live, session) else {
             return;
         };
         let at = recording.started.elapsed().as_secs_f64();
@@ -240,22 +246,17 @@ impl Recorder {
         write_manifest(recording).await;
     }
 
-    /// Stops the session's recording, if one runs: finishes its files, records them and
-    /// queues their transcripts.
+    /// Stops the session's recording, if one runs: the writer finishes its files, and its
+    /// `Finished` event records them and queues their transcripts.
     pub async fn stop(&self, session: Uuid) {
-        let Some(recording) = self.live.lock().await.remove(&session) else {
+        let mut live = self.live.lock().await;
+        let Some(recording) = running(&mut live, session) else {
             return;
         };
-        let (reply, finished) = oneshot::channel();
-        let tracks = match self.control(Control::Stop { session, reply }).await {
-            Ok(()) => finished.await.unwrap_or_default(),
-            Err(error) => {
-                tracing::error!(%session, %error, "stopping the recording's writer");
-                Vec::new()
-            }
-        };
-        self.finish(recording, RecordingStatus::Stopped, None, tracks)
-            .await;
+        recording.stopping = true;
+        if let Err(error) = self.control(Control::Stop { session }).await {
+            tracing::error!(%session, %error, "stopping the recording's writer");
+        }
     }
 
     /// Records the end of a recording: status, file sizes, manifest, transcripts.
@@ -320,10 +321,7 @@ impl Recorder {
                     clock,
                 } => {
                     let mut live = self.live.lock().await;
-                    let Some(live) = live
-                        .values_mut()
-                        .find(|l| l.manifest.recording_id == recording)
-                    else {
+                    let Some(live) = live.get_mut(&recording) else {
                         continue;
                     };
                     if let Some(t) = live.manifest.tracks.iter_mut().find(|t| t.id == track) {
@@ -331,19 +329,25 @@ impl Recorder {
                         write_manifest(live).await;
                     }
                 }
-                WriterEvent::Failed {
+                WriterEvent::Finished {
                     session,
-                    reason,
+                    recording,
                     tracks,
+                    failure,
                 } => {
-                    let recording = self.live.lock().await.remove(&session);
-                    if let Some(recording) = recording {
-                        self.finish(recording, RecordingStatus::Failed, Some(&reason), tracks)
-                            .await;
+                    let live = self.live.lock().await.remove(&recording);
+                    if let Some(live) = live {
+                        let status = match failure {
+                            None => RecordingStatus::Stopped,
+                            Some(_) => RecordingStatus::Failed,
+                        };
+                        self.finish(live, status, failure.as_deref(), tracks).await;
                     }
-                    let report = MediaReport::RecordingFailed { reason };
-                    if self.reports.send((session, report)).await.is_err() {
-                        tracing::error!(%session, "the hub is gone: a recording's end is untold");
+                    if let Some(reason) = failure {
+                        let report = MediaReport::RecordingFailed { reason };
+                        if self.reports.send((session, report)).await.is_err() {
+                            tracing::error!(%session, "the hub is gone: a recording's end is untold");
+                        }
                     }
                 }
             }
@@ -377,7 +381,7 @@ impl Recorder {
             tracing::error!(recording = %started.recording, %error, "storing a track");
         }
         let mut live = self.live.lock().await;
-        let Some(live) = live.get_mut(&started.session) else {
+        let Some(live) = live.get_mut(&started.recording) else {
             return;
         };
         live.manifest.tracks.push(ManifestTrack {
@@ -394,6 +398,12 @@ impl Recorder {
         });
         write_manifest(live).await;
     }
+}
+
+/// The session's recording that is not stopping, if any.
+fn running(live: &mut HashMap<Uuid, Live>, session: Uuid) -> Option<&mut Live> {
+    live.values_mut()
+        .find(|l| l.session == session && !l.stopping)
 }
 
 async fn write_manifest(live: &Live) {

@@ -20,7 +20,7 @@ use recording::reorder::RtpPacket;
 use recording::track::{TrackCodec, TrackRecorder};
 use sfu::forward::codec::VideoCodec;
 use sfu::{RecordedPacket, SfuHandle, TrackId};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::manifest::RtpClock;
@@ -45,11 +45,8 @@ pub(super) enum Control {
     /// wall-clock time its next packet arrives (sequence numbers may have moved on by more
     /// than half their range).
     Resume { session: Uuid },
-    /// Finish every file; answers with what was written.
-    Stop {
-        session: Uuid,
-        reply: oneshot::Sender<Vec<FinishedTrack>>,
-    },
+    /// Finish every file; [`WriterEvent::Finished`] follows.
+    Stop { session: Uuid },
 }
 
 /// What the thread tells the recorder task.
@@ -63,18 +60,20 @@ pub(super) enum WriterEvent {
         track: Uuid,
         clock: RtpClock,
     },
-    /// The recording could not go on (a full disk, a failed write); its files are finished.
-    Failed {
+    /// The recording's files are finished: it was stopped, or could not go on (`failure`:
+    /// a full disk, a failed write). Comes after every event of the recording, so its
+    /// tracks are all known by then.
+    Finished {
         session: Uuid,
-        reason: String,
+        recording: Uuid,
         tracks: Vec<FinishedTrack>,
+        failure: Option<String>,
     },
 }
 
 /// A track whose file was opened.
 #[derive(Debug)]
 pub(super) struct StartedTrack {
-    pub session: Uuid,
     pub recording: Uuid,
     pub track: Uuid,
     pub participant: Uuid,
@@ -187,15 +186,21 @@ impl Writer {
                     active.restart = active.tracks.keys().copied().collect();
                 }
             }
-            Control::Stop { session, reply } => {
-                let finished = match self.active.remove(&session) {
-                    Some(active) => finish(active).unwrap_or_else(|(finished, error)| {
-                        tracing::warn!(%session, %error, "finishing a recording's files");
-                        finished
-                    }),
-                    None => Vec::new(),
+            Control::Stop { session } => {
+                let Some(active) = self.active.remove(&session) else {
+                    return;
                 };
-                let _ = reply.send(finished);
+                let recording = active.recording;
+                let tracks = finish(active).unwrap_or_else(|(finished, error)| {
+                    tracing::warn!(%session, %error, "finishing a recording's files");
+                    finished
+                });
+                let _ = self.events.send(WriterEvent::Finished {
+                    session,
+                    recording,
+                    tracks,
+                    failure: None,
+                });
             }
         }
     }
@@ -300,10 +305,11 @@ impl Writer {
         let recording = active.recording;
         tracing::warn!(%session, %recording, %reason, "recording stopped by the server");
         let tracks = finish(active).unwrap_or_else(|(finished, _)| finished);
-        let _ = self.events.send(WriterEvent::Failed {
+        let _ = self.events.send(WriterEvent::Finished {
             session,
-            reason,
+            recording,
             tracks,
+            failure: Some(reason),
         });
     }
 }
@@ -367,7 +373,6 @@ fn open_track(
     );
     let arrival = active.started_wall + now.saturating_duration_since(active.started);
     let _ = events.send(WriterEvent::TrackStarted(StartedTrack {
-        session,
         recording: active.recording,
         track: id,
         participant,
