@@ -24,6 +24,8 @@
 //!   with silent Opus packets ([`opus`]), so a file's time is the recording's time and a
 //!   silence keeps its length. A track that starts late begins with silence. Audio needs
 //!   no `Lost`: the next packet's timestamp says how long the gap was.
+//! - [`h264`]: H.264 access units from RTP (RFC 6184: single NAL units, STAP-A, FU-A)
+//!   as a raw Annex-B stream, from the first IDR picture and again after a loss.
 //! - [`track`]: the two put together for one track, which is what a caller holds per file.
 //! - [`vp8`] and [`ivf`]: VP8 frames from RTP (RFC 7741), written to IVF from the first
 //!   keyframe; after a loss, frames are dropped until the next keyframe and the caller is
@@ -58,6 +60,7 @@
 //! [`ogg_opus::OggOpusWriter::resync`] when a publisher reconnects, keyframe requests, and
 //! disk space.
 
+pub mod h264;
 pub mod ivf;
 pub mod ogg_opus;
 pub mod opus;

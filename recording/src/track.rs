@@ -10,6 +10,7 @@ use std::io::{self, Seek, Write};
 use std::time::{Duration, Instant};
 
 use crate::Error;
+use crate::h264::{H264Depacketizer, H264Event};
 use crate::ivf::IvfWriter;
 use crate::ogg_opus::OggOpusWriter;
 use crate::reorder::{Input, Output, ReorderBuffer, RtpPacket};
@@ -28,6 +29,8 @@ pub enum TrackCodec {
     Opus,
     /// Into IVF.
     Vp8,
+    /// Into a raw Annex-B stream (`.h264`).
+    H264,
 }
 
 enum Sink<W: Write> {
@@ -35,6 +38,12 @@ enum Sink<W: Write> {
     Vp8 {
         depacketizer: Vp8Depacketizer,
         ivf: IvfWriter<W>,
+    },
+    /// Annex-B has no container: each access unit is appended and flushed as it completes
+    /// (so the file holds no timing; the manifest's first packet places it).
+    H264 {
+        depacketizer: H264Depacketizer,
+        out: W,
     },
 }
 
@@ -73,6 +82,15 @@ impl<W: Write + Seek> TrackRecorder<W> {
         let sink = Sink::Vp8 {
             depacketizer: Vp8Depacketizer::default(),
             ivf: IvfWriter::new(out, lead_in),
+        };
+        Self::with(sink, VIDEO_WINDOW, started)
+    }
+
+    /// An H.264 track into a raw Annex-B stream; nothing is written before the first IDR.
+    pub fn h264(out: W, started: Instant) -> Self {
+        let sink = Sink::H264 {
+            depacketizer: H264Depacketizer::default(),
+            out,
         };
         Self::with(sink, VIDEO_WINDOW, started)
     }
@@ -116,6 +134,9 @@ impl<W: Write + Seek> TrackRecorder<W> {
                 progress.keyframe_needed |= depacketizer.lost().is_some();
                 ivf.resync(at);
             }
+            Sink::H264 { depacketizer, .. } => {
+                progress.keyframe_needed |= depacketizer.lost().is_some();
+            }
         }
         Ok(progress)
     }
@@ -141,13 +162,17 @@ impl<W: Write + Seek> TrackRecorder<W> {
         Ok(match self.sink {
             Sink::Opus(ogg) => ogg.finish()?,
             Sink::Vp8 { ivf, .. } => ivf.finish()?,
+            Sink::H264 { mut out, .. } => {
+                out.flush()?;
+                out
+            }
         })
     }
 
     fn window(&self) -> (u16, Duration) {
         match self.sink {
             Sink::Opus(_) => AUDIO_WINDOW,
-            Sink::Vp8 { .. } => VIDEO_WINDOW,
+            Sink::Vp8 { .. } | Sink::H264 { .. } => VIDEO_WINDOW,
         }
     }
 
@@ -155,7 +180,7 @@ impl<W: Write + Seek> TrackRecorder<W> {
         self.reorder.handle_input(now, input);
         let mut progress = Progress::default();
         loop {
-            let event = match (self.reorder.poll_output(), &mut self.sink) {
+            let keyframe_needed = match (self.reorder.poll_output(), &mut self.sink) {
                 (Output::Timeout(deadline), _) => {
                     self.deadline = deadline;
                     return Ok(progress);
@@ -165,20 +190,35 @@ impl<W: Write + Seek> TrackRecorder<W> {
                         Err(Error::MalformedOpus) => self.malformed += 1,
                         other => other?,
                     }
-                    None
+                    false
                 }
                 // Audio needs no word of a loss: the next packet's timestamp places it.
-                (Output::Lost { .. }, Sink::Opus(_)) => None,
-                (Output::Packet(packet), Sink::Vp8 { depacketizer, .. }) => {
-                    depacketizer.push(&packet)
+                (Output::Lost { .. }, Sink::Opus(_)) => false,
+                (Output::Packet(packet), Sink::Vp8 { depacketizer, ivf }) => {
+                    match depacketizer.push(&packet) {
+                        Some(Vp8Event::Frame(frame)) => ivf.write(&frame).map(|()| false)?,
+                        Some(Vp8Event::KeyframeNeeded) => true,
+                        None => false,
+                    }
                 }
-                (Output::Lost { .. }, Sink::Vp8 { depacketizer, .. }) => depacketizer.lost(),
+                (Output::Packet(packet), Sink::H264 { depacketizer, out }) => {
+                    match depacketizer.push(&packet) {
+                        Some(H264Event::Unit(unit)) => {
+                            out.write_all(&unit.data)?;
+                            out.flush().map(|()| false)?
+                        }
+                        Some(H264Event::KeyframeNeeded) => true,
+                        None => false,
+                    }
+                }
+                (Output::Lost { .. }, Sink::Vp8 { depacketizer, .. }) => {
+                    depacketizer.lost().is_some()
+                }
+                (Output::Lost { .. }, Sink::H264 { depacketizer, .. }) => {
+                    depacketizer.lost().is_some()
+                }
             };
-            match (event, &mut self.sink) {
-                (Some(Vp8Event::Frame(frame)), Sink::Vp8 { ivf, .. }) => ivf.write(&frame)?,
-                (Some(Vp8Event::KeyframeNeeded), _) => progress.keyframe_needed = true,
-                _ => {}
-            }
+            progress.keyframe_needed |= keyframe_needed;
         }
     }
 }

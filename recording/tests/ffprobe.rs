@@ -15,6 +15,7 @@ use recording::ivf::IvfWriter;
 use recording::ogg_opus::OggOpusWriter;
 use recording::opus;
 use recording::reorder::{Input, Output, ReorderBuffer, RtpPacket};
+use recording::track::TrackRecorder;
 use recording::vp8::{Vp8Depacketizer, Vp8Event};
 use serde_json::Value;
 
@@ -534,5 +535,168 @@ fn an_unfinished_vp8_file_still_probes() {
     assert!(
         (number(&stream["start_time"]) - 1.0).abs() < 0.01,
         "the lead-in is the start time"
+    );
+}
+
+/// 2 s of a test pattern at 15 frames/s in H.264 (baseline, one slice a frame, an IDR every
+/// 10 frames) as libx264 writes it: an Annex-B stream, split into its access units' NAL
+/// units (SPS and PPS go with the IDR after them).
+fn h264_video(dir: &Path) -> Vec<Vec<Vec<u8>>> {
+    let path = dir.join("source.h264");
+    let args = [
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=15",
+        "-t",
+        "2",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-profile:v",
+        "baseline",
+        "-g",
+        "10",
+        "-bf",
+        "0",
+        "-f",
+        "h264",
+    ];
+    run("ffmpeg", &[&args[..], &[path.to_str().unwrap()]].concat());
+    let stream = fs::read(&path).unwrap();
+    let mut starts: Vec<usize> = stream
+        .windows(3)
+        .enumerate()
+        .filter(|(_, w)| *w == [0, 0, 1])
+        .map(|(i, _)| i + 3)
+        .collect();
+    starts.push(stream.len() + 3);
+    let nals = starts.windows(2).map(|w| {
+        let end = w[1] - 3;
+        // A 4-byte start code leaves a zero at the end of the previous unit.
+        let end = if end > w[0] && stream[end - 1] == 0 {
+            end - 1
+        } else {
+            end
+        };
+        stream[w[0]..end.min(stream.len())].to_vec()
+    });
+    let mut units = Vec::new();
+    let mut unit = Vec::new();
+    for nal in nals {
+        let kind = nal[0] & 0x1f;
+        // SEI and AUD carry nothing a recording needs here; slices end a unit.
+        if kind == 6 || kind == 9 {
+            continue;
+        }
+        unit.push(nal);
+        if kind == 1 || kind == 5 {
+            units.push(std::mem::take(&mut unit));
+        }
+    }
+    units
+}
+
+/// Each access unit as RTP: NAL units up to 1,200 bytes whole, larger ones as FU-A pieces,
+/// SPS and PPS aggregated in a STAP-A; the marker on the last packet of a unit.
+fn h264_rtp(units: &[Vec<Vec<u8>>]) -> Vec<Vec<(Duration, RtpPacket)>> {
+    let mut seq = 40_000u16;
+    units
+        .iter()
+        .enumerate()
+        .map(|(i, nals)| {
+            let timestamp = 6_000 * i as u32;
+            let sent = Duration::from_millis(1_000 * i as u64 / 15);
+            let mut payloads: Vec<Vec<u8>> = Vec::new();
+            let (parameters, slices): (Vec<&Vec<u8>>, Vec<&Vec<u8>>) =
+                nals.iter().partition(|n| matches!(n[0] & 0x1f, 7 | 8));
+            if !parameters.is_empty() {
+                let mut stap = vec![0x78];
+                for nal in parameters {
+                    stap.extend_from_slice(&(nal.len() as u16).to_be_bytes());
+                    stap.extend_from_slice(nal);
+                }
+                payloads.push(stap);
+            }
+            for nal in slices {
+                if nal.len() <= 1_200 {
+                    payloads.push(nal.clone());
+                    continue;
+                }
+                let (header, body) = (nal[0], &nal[1..]);
+                let pieces: Vec<&[u8]> = body.chunks(1_200).collect();
+                for (k, piece) in pieces.iter().enumerate() {
+                    let start = if k == 0 { 0x80 } else { 0 };
+                    let end = if k + 1 == pieces.len() { 0x40 } else { 0 };
+                    let mut payload = vec![header & 0xe0 | 28, start | end | header & 0x1f];
+                    payload.extend_from_slice(piece);
+                    payloads.push(payload);
+                }
+            }
+            let count = payloads.len();
+            payloads
+                .into_iter()
+                .enumerate()
+                .map(|(k, payload)| {
+                    let packet = RtpPacket {
+                        seq,
+                        timestamp,
+                        marker: k + 1 == count,
+                        payload: Bytes::from(payload),
+                    };
+                    seq = seq.wrapping_add(1);
+                    (sent, packet)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn h264_through_rtp_with_a_loss_probes_as_h264_with_every_decodable_frame() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let units = h264_video(dir.path());
+    assert_eq!(units.len(), 30);
+    let idrs: Vec<usize> = (0..units.len())
+        .filter(|&i| units[i].iter().any(|n| n[0] & 0x1f == 5))
+        .collect();
+    assert!(idrs.len() >= 2, "IDRs at {idrs:?}");
+    // Lose the last packet of the unit after the first IDR: it and the units after it
+    // cannot be decoded until the next IDR.
+    let mut packets = h264_rtp(&units);
+    packets[idrs[0] + 1].pop();
+    let dropped = idrs[1] - idrs[0] - 1;
+
+    let path = dir.path().join("camera.h264");
+    let t0 = Instant::now();
+    let file = fs::File::create(&path).unwrap();
+    let mut track = TrackRecorder::h264(std::io::BufWriter::new(file), t0);
+    let mut keyframe_requests = 0;
+    for (at, packet) in disorder(packets.concat()) {
+        let progress = track.push(t0 + at, 7, packet).unwrap();
+        keyframe_requests += usize::from(progress.keyframe_needed);
+        if let Some(due) = track.poll_timeout().filter(|due| *due <= t0 + at) {
+            track.handle_timeout(due).unwrap();
+        }
+    }
+    track.finish(t0 + Duration::from_secs(3)).unwrap();
+    assert!(keyframe_requests >= 1, "a lost unit asks for an IDR");
+
+    let probed = probe(&path, true);
+    let stream = &probed["streams"][0];
+    assert_eq!(stream["codec_name"], "h264");
+    assert_eq!(
+        (stream["width"].clone(), stream["height"].clone()),
+        (320.into(), 240.into())
+    );
+    assert_eq!(
+        number(&stream["nb_read_frames"]) as usize,
+        units.len() - dropped
     );
 }

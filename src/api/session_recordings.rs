@@ -42,7 +42,8 @@ pub struct SessionRecordingView {
 pub struct RecordingTrackView {
     #[serde(flatten)]
     pub track: RecordingTrack,
-    /// The file (`audio/ogg` or `video/x-ivf`); append `#t=SECONDS` to play from a moment.
+    /// The file (`audio/ogg`, `video/x-ivf` or `video/h264`); append `#t=SECONDS` to play
+    /// an audio track from a moment.
     pub media_url: String,
 }
 
@@ -241,7 +242,7 @@ pub async fn delete(
 }
 
 /// A track's file, with range requests. Ogg Opus (`audio/ogg`) for audio, IVF
-/// (`video/x-ivf`) for VP8 video; every file starts at the recording's start, so a
+/// (`video/x-ivf`) for VP8 video, Annex-B (`video/h264`) for H.264; every file starts at the recording's start, so a
 /// transcript's `startSecs` is the file's time (`…/media#t=SECONDS`).
 #[utoipa::path(get, path = "/api/workbook/sessions/{id}/recordings/{recordingId}/tracks/{trackId}/media", tag = "recordings", operation_id = "downloadRecordingTrack",
     params(("id" = Uuid, Path), ("recordingId" = Uuid, Path), ("trackId" = Uuid, Path)),
@@ -265,6 +266,7 @@ pub async fn media(
         .ok_or_else(|| ApiError::not_found("track"))?;
     let mime = match track.codec.as_str() {
         "opus" => "audio/ogg",
+        "h264" => "video/h264",
         _ => "video/x-ivf",
     };
     let path = recording_dir(&state.config.storage.data_dir, recording_id).join(&track.file_name);

@@ -363,6 +363,7 @@ impl Recorder {
         let (codec, clock_rate) = match started.codec {
             TrackCodec::Opus => ("opus", 48_000),
             TrackCodec::Vp8 => ("vp8", 90_000),
+            TrackCodec::H264 => ("h264", 90_000),
         };
         let row = RecordingTrack {
             id: started.track,

@@ -324,11 +324,12 @@ fn open_track(
     let codec = match (packet.source.is_audio(), packet.codec) {
         (true, _) => TrackCodec::Opus,
         (false, Some(VideoCodec::Vp8)) => TrackCodec::Vp8,
+        (false, Some(VideoCodec::H264)) => TrackCodec::H264,
         (false, other) => {
             if !active.skipped.contains(&packet.track) {
                 active.skipped.push(packet.track);
                 tracing::warn!(%session, track = %packet.track, codec = ?other,
-                    "video in this codec is not recorded (VP8 is)");
+                    "video in this codec is not recorded (VP8 and H.264 are)");
             }
             return Ok(());
         }
@@ -338,6 +339,7 @@ fn open_track(
     let extension = match codec {
         TrackCodec::Opus => "opus",
         TrackCodec::Vp8 => "ivf",
+        TrackCodec::H264 => "h264",
     };
     let file_name = format!(
         "{:02}-{}-{}.{extension}",
@@ -353,6 +355,7 @@ fn open_track(
             TrackRecorder::opus(file, serial, active.started, now)?
         }
         TrackCodec::Vp8 => TrackRecorder::vp8(file, active.started, now),
+        TrackCodec::H264 => TrackRecorder::h264(file, active.started),
     };
     let started_secs = now.saturating_duration_since(active.started).as_secs_f64();
     active.tracks.insert(
