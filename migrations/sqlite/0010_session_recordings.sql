@@ -22,7 +22,7 @@ CREATE TABLE session_recording_tracks (
     participant_id BLOB NOT NULL,
     display_name TEXT NOT NULL,
     source TEXT NOT NULL CHECK (source IN ('microphone', 'camera', 'screen')),
-    codec TEXT NOT NULL CHECK (codec IN ('opus', 'vp8', 'h264')),
+    codec TEXT NOT NULL CHECK (codec IN ('opus', 'vp8', 'vp9', 'h264')),
     file_name TEXT NOT NULL,
     started_secs REAL NOT NULL,
     file_size INTEGER NOT NULL DEFAULT 0,

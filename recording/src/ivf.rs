@@ -1,6 +1,6 @@
-//! An IVF file of VP8 frames, written as they are assembled.
+//! An IVF file of VP8 or VP9 frames, written as they are assembled.
 //!
-//! IVF is the simplest container VP8 has: a 32-byte header, then each frame behind a
+//! IVF is the simplest container VP8 and VP9 have: a 32-byte header, then each frame behind a
 //! 12-byte header (size, timestamp). Nothing is interleaved or indexed, so a frame is on
 //! disk as soon as it is written, and a file cut anywhere plays up to its last whole frame.
 //! The header's 32-bit field at offset 24 is only known at the end; [`IvfWriter::finish`]
@@ -19,7 +19,33 @@
 use std::io::{self, Seek, SeekFrom, Write};
 use std::time::Duration;
 
-use crate::vp8::Vp8Frame;
+/// A whole video frame (VP8 or VP9), ready for the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoFrame {
+    /// The extended RTP timestamp (90 kHz) shared by the frame's packets.
+    pub timestamp: u64,
+    /// The picture size a keyframe announces; `None` for an interframe (and for a
+    /// keyframe whose size the packets did not say).
+    pub keyframe_size: Option<(u16, u16)>,
+    /// The codec's bitstream of the frame, payload descriptors removed.
+    pub data: Vec<u8>,
+}
+
+/// The codecs an IVF file holds here, by their FourCC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IvfCodec {
+    Vp8,
+    Vp9,
+}
+
+impl IvfCodec {
+    fn fourcc(self) -> &'static [u8; 4] {
+        match self {
+            IvfCodec::Vp8 => b"VP80",
+            IvfCodec::Vp9 => b"VP90",
+        }
+    }
+}
 
 /// The RTP clock rate of video, the file's time base.
 const CLOCK_RATE: u64 = 90_000;
@@ -30,6 +56,7 @@ const LENGTH_OFFSET: u64 = 24;
 /// Writes one VP8 track into an IVF file.
 pub struct IvfWriter<W: Write> {
     out: W,
+    codec: IvfCodec,
     lead_in: u64,
     /// The RTP timestamp of the first frame, once the header is written.
     first_timestamp: Option<u64>,
@@ -46,10 +73,11 @@ pub struct IvfWriter<W: Write> {
 impl<W: Write> IvfWriter<W> {
     /// Nothing is written until the first frame, whose (keyframe) size goes in the header.
     /// The first frame plays `lead_in` after the start of the recording.
-    pub fn new(out: W, lead_in: Duration) -> Self {
+    pub fn new(out: W, codec: IvfCodec, lead_in: Duration) -> Self {
         let lead_in = ticks(lead_in);
         Self {
             out,
+            codec,
             lead_in,
             first_timestamp: None,
             timeline: None,
@@ -61,10 +89,10 @@ impl<W: Write> IvfWriter<W> {
 
     /// Appends `frame` and flushes. Frames come from a [`crate::vp8::Vp8Depacketizer`], so
     /// the first is a keyframe and each one can be decoded.
-    pub fn write(&mut self, frame: &Vp8Frame) -> io::Result<()> {
+    pub fn write(&mut self, frame: &VideoFrame) -> io::Result<()> {
         if self.first_timestamp.is_none() {
             self.out
-                .write_all(&header(frame.keyframe_size.unwrap_or_default()))?;
+                .write_all(&header(self.codec, frame.keyframe_size.unwrap_or_default()))?;
             self.first_timestamp = Some(frame.timestamp);
             self.timeline = Some((frame.timestamp, self.lead_in));
         }
@@ -127,11 +155,11 @@ fn ticks(duration: Duration) -> u64 {
 
 /// The file header: signature, version 0, header size, FourCC, size, time base
 /// (denominator then numerator), length (0 until [`IvfWriter::finish`]), unused.
-fn header((width, height): (u16, u16)) -> [u8; 32] {
+fn header(codec: IvfCodec, (width, height): (u16, u16)) -> [u8; 32] {
     let mut header = [0u8; 32];
     header[..4].copy_from_slice(b"DKIF");
     header[6..8].copy_from_slice(&32u16.to_le_bytes());
-    header[8..12].copy_from_slice(b"VP80");
+    header[8..12].copy_from_slice(codec.fourcc());
     header[12..14].copy_from_slice(&width.to_le_bytes());
     header[14..16].copy_from_slice(&height.to_le_bytes());
     header[16..20].copy_from_slice(&(CLOCK_RATE as u32).to_le_bytes());
@@ -144,8 +172,8 @@ mod tests {
     use super::*;
     use std::io::Cursor;
 
-    fn frame(timestamp: u64, keyframe_size: Option<(u16, u16)>, data: &[u8]) -> Vp8Frame {
-        Vp8Frame {
+    fn frame(timestamp: u64, keyframe_size: Option<(u16, u16)>, data: &[u8]) -> VideoFrame {
+        VideoFrame {
             timestamp,
             keyframe_size,
             data: data.to_vec(),
@@ -171,7 +199,7 @@ mod tests {
 
     #[test]
     fn header_then_frames_with_rtp_timestamps_and_the_length_on_finish() {
-        let mut writer = IvfWriter::new(Cursor::new(Vec::new()), Duration::ZERO);
+        let mut writer = IvfWriter::new(Cursor::new(Vec::new()), IvfCodec::Vp8, Duration::ZERO);
         writer
             .write(&frame(1_000_000, Some((640, 480)), &[1, 2, 3]))
             .unwrap();
@@ -204,7 +232,11 @@ mod tests {
 
     #[test]
     fn a_late_track_starts_at_its_offset() {
-        let mut writer = IvfWriter::new(Cursor::new(Vec::new()), Duration::from_millis(1_500));
+        let mut writer = IvfWriter::new(
+            Cursor::new(Vec::new()),
+            IvfCodec::Vp8,
+            Duration::from_millis(1_500),
+        );
         writer.write(&frame(42, Some((320, 240)), &[1])).unwrap();
         writer.write(&frame(42 + 9_000, None, &[2])).unwrap();
         let file = writer.finish().unwrap().into_inner();
@@ -213,7 +245,7 @@ mod tests {
 
     #[test]
     fn a_track_without_frames_leaves_an_empty_file() {
-        let writer = IvfWriter::new(Cursor::new(Vec::new()), Duration::ZERO);
+        let writer = IvfWriter::new(Cursor::new(Vec::new()), IvfCodec::Vp8, Duration::ZERO);
         assert!(writer.finish().unwrap().into_inner().is_empty());
     }
 }

@@ -24,6 +24,7 @@
 //!   with silent Opus packets ([`opus`]), so a file's time is the recording's time and a
 //!   silence keeps its length. A track that starts late begins with silence. Audio needs
 //!   no `Lost`: the next packet's timestamp says how long the gap was.
+//! - [`vp9`]: VP9 frames from RTP (RFC 9628), base spatial layer, into IVF as VP8's are.
 //! - [`h264`]: H.264 access units from RTP (RFC 6184: single NAL units, STAP-A, FU-A)
 //!   as a raw Annex-B stream, from the first IDR picture and again after a loss.
 //! - [`track`]: the two put together for one track, which is what a caller holds per file.
@@ -67,6 +68,7 @@ pub mod opus;
 pub mod reorder;
 pub mod track;
 pub mod vp8;
+pub mod vp9;
 
 /// What writing a packet can fail with.
 #[derive(Debug, thiserror::Error)]

@@ -11,10 +11,11 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::h264::{H264Depacketizer, H264Event};
-use crate::ivf::IvfWriter;
+use crate::ivf::{IvfCodec, IvfWriter};
 use crate::ogg_opus::OggOpusWriter;
 use crate::reorder::{Input, Output, ReorderBuffer, RtpPacket};
 use crate::vp8::{Vp8Depacketizer, Vp8Event};
+use crate::vp9::Vp9Depacketizer;
 
 /// Audio at 50 packets/s: a window of 64 packets, a hole given up after 200 ms.
 const AUDIO_WINDOW: (u16, Duration) = (64, Duration::from_millis(200));
@@ -29,6 +30,8 @@ pub enum TrackCodec {
     Opus,
     /// Into IVF.
     Vp8,
+    /// Into IVF.
+    Vp9,
     /// Into a raw Annex-B stream (`.h264`).
     H264,
 }
@@ -37,6 +40,10 @@ enum Sink<W: Write> {
     Opus(OggOpusWriter<W>),
     Vp8 {
         depacketizer: Vp8Depacketizer,
+        ivf: IvfWriter<W>,
+    },
+    Vp9 {
+        depacketizer: Vp9Depacketizer,
         ivf: IvfWriter<W>,
     },
     /// Annex-B has no container: each access unit is appended and flushed as it completes
@@ -81,7 +88,17 @@ impl<W: Write + Seek> TrackRecorder<W> {
         let lead_in = now.saturating_duration_since(started);
         let sink = Sink::Vp8 {
             depacketizer: Vp8Depacketizer::default(),
-            ivf: IvfWriter::new(out, lead_in),
+            ivf: IvfWriter::new(out, IvfCodec::Vp8, lead_in),
+        };
+        Self::with(sink, VIDEO_WINDOW, started)
+    }
+
+    /// A VP9 track (its base spatial layer), as [`Self::vp8`].
+    pub fn vp9(out: W, started: Instant, now: Instant) -> Self {
+        let lead_in = now.saturating_duration_since(started);
+        let sink = Sink::Vp9 {
+            depacketizer: Vp9Depacketizer::default(),
+            ivf: IvfWriter::new(out, IvfCodec::Vp9, lead_in),
         };
         Self::with(sink, VIDEO_WINDOW, started)
     }
@@ -129,8 +146,12 @@ impl<W: Write + Seek> TrackRecorder<W> {
         let at = now.saturating_duration_since(self.started);
         match &mut self.sink {
             Sink::Opus(ogg) => ogg.resync(at),
+            // The frame in progress ended with the old timeline.
             Sink::Vp8 { depacketizer, ivf } => {
-                // The frame in progress ended with the old timeline.
+                progress.keyframe_needed |= depacketizer.lost().is_some();
+                ivf.resync(at);
+            }
+            Sink::Vp9 { depacketizer, ivf } => {
                 progress.keyframe_needed |= depacketizer.lost().is_some();
                 ivf.resync(at);
             }
@@ -161,7 +182,7 @@ impl<W: Write + Seek> TrackRecorder<W> {
         self.drain(now, Input::Flush)?;
         Ok(match self.sink {
             Sink::Opus(ogg) => ogg.finish()?,
-            Sink::Vp8 { ivf, .. } => ivf.finish()?,
+            Sink::Vp8 { ivf, .. } | Sink::Vp9 { ivf, .. } => ivf.finish()?,
             Sink::H264 { mut out, .. } => {
                 out.flush()?;
                 out
@@ -172,7 +193,7 @@ impl<W: Write + Seek> TrackRecorder<W> {
     fn window(&self) -> (u16, Duration) {
         match self.sink {
             Sink::Opus(_) => AUDIO_WINDOW,
-            Sink::Vp8 { .. } | Sink::H264 { .. } => VIDEO_WINDOW,
+            Sink::Vp8 { .. } | Sink::Vp9 { .. } | Sink::H264 { .. } => VIDEO_WINDOW,
         }
     }
 
@@ -195,11 +216,10 @@ impl<W: Write + Seek> TrackRecorder<W> {
                 // Audio needs no word of a loss: the next packet's timestamp places it.
                 (Output::Lost { .. }, Sink::Opus(_)) => false,
                 (Output::Packet(packet), Sink::Vp8 { depacketizer, ivf }) => {
-                    match depacketizer.push(&packet) {
-                        Some(Vp8Event::Frame(frame)) => ivf.write(&frame).map(|()| false)?,
-                        Some(Vp8Event::KeyframeNeeded) => true,
-                        None => false,
-                    }
+                    write_frame(depacketizer.push(&packet), ivf)?
+                }
+                (Output::Packet(packet), Sink::Vp9 { depacketizer, ivf }) => {
+                    write_frame(depacketizer.push(&packet), ivf)?
                 }
                 (Output::Packet(packet), Sink::H264 { depacketizer, out }) => {
                     match depacketizer.push(&packet) {
@@ -214,12 +234,24 @@ impl<W: Write + Seek> TrackRecorder<W> {
                 (Output::Lost { .. }, Sink::Vp8 { depacketizer, .. }) => {
                     depacketizer.lost().is_some()
                 }
+                (Output::Lost { .. }, Sink::Vp9 { depacketizer, .. }) => {
+                    depacketizer.lost().is_some()
+                }
                 (Output::Lost { .. }, Sink::H264 { depacketizer, .. }) => {
                     depacketizer.lost().is_some()
                 }
             };
             progress.keyframe_needed |= keyframe_needed;
         }
+    }
+}
+
+/// Writes a depacketizer's frame; whether a keyframe is needed instead.
+fn write_frame<W: Write>(event: Option<Vp8Event>, ivf: &mut IvfWriter<W>) -> io::Result<bool> {
+    match event {
+        Some(Vp8Event::Frame(frame)) => ivf.write(&frame).map(|()| false),
+        Some(Vp8Event::KeyframeNeeded) => Ok(true),
+        None => Ok(false),
     }
 }
 

@@ -8,28 +8,18 @@
 //! one is needed, which the caller turns into a (throttled) keyframe request. The first
 //! frame it hands out is a keyframe, so a file starts where a decoder can.
 
+pub use crate::ivf::VideoFrame;
 use crate::reorder::OrderedPacket;
 
 /// A frame bigger than this is refused: a publisher that never sets the marker bit must
 /// not grow memory without bound. A 1080p keyframe is a few hundred kilobytes.
 const MAX_FRAME_BYTES: usize = 4 << 20;
 
-/// A whole VP8 frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Vp8Frame {
-    /// The extended RTP timestamp (90 kHz) shared by the frame's packets.
-    pub timestamp: u64,
-    /// The picture size a keyframe announces; `None` for an interframe.
-    pub keyframe_size: Option<(u16, u16)>,
-    /// The VP8 bitstream of the frame (RFC 6386), payload descriptors removed.
-    pub data: Vec<u8>,
-}
-
 /// What a packet or a loss led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Vp8Event {
     /// A decodable frame.
-    Frame(Vp8Frame),
+    Frame(VideoFrame),
     /// A frame was lost or dropped: ask the publisher for a keyframe.
     KeyframeNeeded,
 }
@@ -122,7 +112,7 @@ impl Vp8Depacketizer {
         } else {
             None
         };
-        let frame = Vp8Frame {
+        let frame = VideoFrame {
             timestamp,
             keyframe_size,
             data,
@@ -235,7 +225,7 @@ mod tests {
         let mut depacketizer = Vp8Depacketizer::default();
         let key = body(&KEY, 3_000);
         let events = push_all(&mut depacketizer, &frame_packets(0, 90_000, &key, 3));
-        let expected = Vp8Frame {
+        let expected = VideoFrame {
             timestamp: 90_000,
             keyframe_size: Some((320, 240)),
             data: key,

@@ -1,6 +1,6 @@
-//! The writers' files, read by tools nobody here wrote: real Opus and VP8 from `ffmpeg`,
-//! cut into RTP packets, reordered and duplicated, written through the crate, then probed
-//! with `ffprobe` and decoded with `ffmpeg`.
+//! The writers' files, read by tools nobody here wrote: real Opus, VP8, VP9 and H.264 from
+//! `ffmpeg`, cut into RTP packets, reordered and duplicated, written through the crate,
+//! then probed with `ffprobe` and decoded with `ffmpeg`.
 //!
 //! Needs `ffmpeg` and `ffprobe` (`scripts/setup.sh` installs them). Without them the tests
 //! pass with a note, except in CI (`CI` set), where they fail.
@@ -11,7 +11,7 @@ use std::process::{Command, Output as ProcessOutput};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use recording::ivf::IvfWriter;
+use recording::ivf::{IvfCodec, IvfWriter};
 use recording::ogg_opus::OggOpusWriter;
 use recording::opus;
 use recording::reorder::{Input, Output, ReorderBuffer, RtpPacket};
@@ -477,7 +477,11 @@ fn vp8_through_rtp_with_a_loss_probes_as_vp8_with_every_decodable_frame() {
     );
 
     let path = dir.path().join("camera.ivf");
-    let mut writer = IvfWriter::new(fs::File::create(&path).unwrap(), Duration::ZERO);
+    let mut writer = IvfWriter::new(
+        fs::File::create(&path).unwrap(),
+        IvfCodec::Vp8,
+        Duration::ZERO,
+    );
     let requests = write_vp8(&outputs, &mut writer);
     assert!(
         requests >= dropped,
@@ -515,7 +519,11 @@ fn an_unfinished_vp8_file_still_probes() {
     let frames = vp8_video(dir.path());
     let outputs = reorder(disorder(vp8_rtp(&frames).concat()), 512);
     let path = dir.path().join("crashed.ivf");
-    let mut writer = IvfWriter::new(fs::File::create(&path).unwrap(), Duration::from_secs(1));
+    let mut writer = IvfWriter::new(
+        fs::File::create(&path).unwrap(),
+        IvfCodec::Vp8,
+        Duration::from_secs(1),
+    );
     write_vp8(&outputs, &mut writer);
     // No finish (the frame count stays 0), and the last frame torn in the middle.
     drop(writer);
@@ -677,14 +685,7 @@ fn h264_through_rtp_with_a_loss_probes_as_h264_with_every_decodable_frame() {
     let t0 = Instant::now();
     let file = fs::File::create(&path).unwrap();
     let mut track = TrackRecorder::h264(std::io::BufWriter::new(file), t0);
-    let mut keyframe_requests = 0;
-    for (at, packet) in disorder(packets.concat()) {
-        let progress = track.push(t0 + at, 7, packet).unwrap();
-        keyframe_requests += usize::from(progress.keyframe_needed);
-        if let Some(due) = track.poll_timeout().filter(|due| *due <= t0 + at) {
-            track.handle_timeout(due).unwrap();
-        }
-    }
+    let keyframe_requests = record(&mut track, t0, packets.concat());
     track.finish(t0 + Duration::from_secs(3)).unwrap();
     assert!(keyframe_requests >= 1, "a lost unit asks for an IDR");
 
@@ -699,4 +700,131 @@ fn h264_through_rtp_with_a_loss_probes_as_h264_with_every_decodable_frame() {
         number(&stream["nb_read_frames"]) as usize,
         units.len() - dropped
     );
+}
+
+/// 2 s of a test pattern at 15 frames/s in VP9 (a keyframe every 10 frames, no hidden
+/// frames, so each IVF frame is one shown picture).
+fn vp9_video(dir: &Path) -> Vec<Vec<u8>> {
+    let path = dir.join("source.ivf");
+    let args = [
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=15",
+        "-t",
+        "2",
+        "-c:v",
+        "libvpx-vp9",
+        "-b:v",
+        "300k",
+        "-g",
+        "10",
+        "-auto-alt-ref",
+        "0",
+        "-deadline",
+        "realtime",
+    ];
+    run("ffmpeg", &[&args[..], &[path.to_str().unwrap()]].concat());
+    read_ivf(&path).into_iter().map(|(_, data)| data).collect()
+}
+
+/// Each VP9 frame as RTP, as browsers packetize it (RFC 9628): a 15-bit picture id, P on
+/// interframes, B on the first packet and E on the last, and on keyframes a scalability
+/// structure with the size; at most 1,200 bytes of frame a packet.
+fn vp9_rtp(frames: &[Vec<u8>]) -> Vec<Vec<(Duration, RtpPacket)>> {
+    let mut seq = 1_000u16;
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, frame)| {
+            // The uncompressed header's frame_type bit: 0 for a keyframe (profile 0).
+            let keyframe = frame[0] & 0x04 == 0;
+            let picture_id = 0x8000 | i as u16;
+            let chunks: Vec<&[u8]> = frame.chunks(1_200).collect();
+            let count = chunks.len();
+            let sent = Duration::from_millis(1_000 * i as u64 / 15);
+            chunks
+                .into_iter()
+                .enumerate()
+                .map(|(k, chunk)| {
+                    let mut first = 0x80; // I
+                    if !keyframe {
+                        first |= 0x40; // P
+                    }
+                    if k == 0 {
+                        first |= 0x08; // B
+                    }
+                    if k + 1 == count {
+                        first |= 0x04; // E
+                    }
+                    let scalability = keyframe && k == 0;
+                    if scalability {
+                        first |= 0x02; // V
+                    }
+                    let mut payload = vec![first];
+                    payload.extend_from_slice(&picture_id.to_be_bytes());
+                    if scalability {
+                        // One spatial layer, its size (Y), no groups.
+                        payload.push(0x10);
+                        payload.extend_from_slice(&320u16.to_be_bytes());
+                        payload.extend_from_slice(&240u16.to_be_bytes());
+                    }
+                    payload.extend_from_slice(chunk);
+                    let packet = RtpPacket {
+                        seq,
+                        timestamp: 6_000 * i as u32,
+                        marker: k + 1 == count,
+                        payload: Bytes::from(payload),
+                    };
+                    seq = seq.wrapping_add(1);
+                    (sent, packet)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Feeds RTP packets arriving at their times through a track recorder; how many times it
+/// asked for a keyframe.
+fn record<W: std::io::Write + std::io::Seek>(
+    track: &mut TrackRecorder<W>,
+    t0: Instant,
+    packets: Vec<(Duration, RtpPacket)>,
+) -> usize {
+    let mut keyframe_requests = 0;
+    for (at, packet) in disorder(packets) {
+        let progress = track.push(t0 + at, 7, packet).unwrap();
+        keyframe_requests += usize::from(progress.keyframe_needed);
+        if let Some(due) = track.poll_timeout().filter(|due| *due <= t0 + at) {
+            keyframe_requests += usize::from(track.handle_timeout(due).unwrap().keyframe_needed);
+        }
+    }
+    keyframe_requests
+}
+
+#[test]
+fn vp9_through_rtp_probes_as_vp9_with_every_frame() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let frames = vp9_video(dir.path());
+    assert_eq!(frames.len(), 30);
+    let path = dir.path().join("camera.ivf");
+    let t0 = Instant::now();
+    let file = std::io::BufWriter::new(fs::File::create(&path).unwrap());
+    let mut track = TrackRecorder::vp9(file, t0, t0);
+    assert_eq!(record(&mut track, t0, vp9_rtp(&frames).concat()), 0);
+    track.finish(t0 + Duration::from_secs(3)).unwrap();
+
+    let probed = probe(&path, true);
+    let stream = &probed["streams"][0];
+    assert_eq!(stream["codec_name"], "vp9");
+    assert_eq!(
+        (stream["width"].clone(), stream["height"].clone()),
+        (320.into(), 240.into())
+    );
+    assert_eq!(number(&stream["nb_read_frames"]) as usize, frames.len());
 }

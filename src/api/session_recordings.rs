@@ -242,7 +242,7 @@ pub async fn delete(
 }
 
 /// A track's file, with range requests. Ogg Opus (`audio/ogg`) for audio, IVF
-/// (`video/x-ivf`) for VP8 video, Annex-B (`video/h264`) for H.264; every file starts at the recording's start, so a
+/// (`video/x-ivf`) for VP8 and VP9 video, Annex-B (`video/h264`) for H.264; every file starts at the recording's start, so a
 /// transcript's `startSecs` is the file's time (`…/media#t=SECONDS`).
 #[utoipa::path(get, path = "/api/workbook/sessions/{id}/recordings/{recordingId}/tracks/{trackId}/media", tag = "recordings", operation_id = "downloadRecordingTrack",
     params(("id" = Uuid, Path), ("recordingId" = Uuid, Path), ("trackId" = Uuid, Path)),

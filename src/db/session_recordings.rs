@@ -50,7 +50,8 @@ pub struct RecordingTrack {
     pub display_name: String,
     /// `microphone`, `camera` or `screen`.
     pub source: String,
-    /// `opus` (an Ogg Opus file), `vp8` (an IVF file) or `h264` (an Annex-B stream).
+    /// `opus` (an Ogg Opus file), `vp8` or `vp9` (an IVF file), or `h264` (an Annex-B
+    /// stream).
     pub codec: String,
     pub file_name: String,
     /// When the publisher started, in seconds from the recording's start. The file itself

@@ -47,7 +47,7 @@ pub struct ManifestTrack {
     pub display_name: String,
     /// `microphone`, `camera` or `screen`.
     pub source: String,
-    /// `opus`, `vp8` or `h264`.
+    /// `opus`, `vp8`, `vp9` or `h264`.
     pub codec: String,
     /// RTP clock rate: 48,000 for Opus, 90,000 for video.
     pub clock_rate: u32,

@@ -129,12 +129,11 @@ impl Recorder {
                 session_recordings::finish_track(&self.db, track.id, size as i64, None).await?;
             }
             let stopped_at = Utc::now();
-            let reason = "the server stopped during the recording";
             session_recordings::set_status(
                 &self.db,
                 recording.id,
                 RecordingStatus::Interrupted,
-                Some((stopped_at, Some(reason))),
+                Some((stopped_at, Some(signaling::session::INTERRUPTED))),
             )
             .await?;
             if let Ok(mut manifest) = manifest::read(&dir).await {
@@ -156,6 +155,8 @@ impl Recorder {
         if running(&mut live, session).is_some() {
             return Ok(());
         }
+        // Time 0 of every file, on both clocks.
+        let (started, started_at) = (Instant::now(), Utc::now());
         let recording = SessionRecording {
             id: Uuid::new_v4(),
             session_id: session,
@@ -163,21 +164,16 @@ impl Recorder {
             status: RecordingStatus::Recording,
             shared: false,
             stop_reason: None,
-            started_at: Utc::now(),
+            started_at,
             stopped_at: None,
         };
         let dir = recording_dir(&self.data_dir, recording.id);
         tokio::fs::create_dir_all(&dir)
             .await
             .map_err(|e| format!("creating the recording's directory: {e}"))?;
-        let free = writer::free_bytes(&dir).map_err(|e| format!("checking free space: {e}"))?;
-        if free < self.min_free_bytes {
+        if let Err(full) = writer::check_free_space(&dir, self.min_free_bytes) {
             let _ = tokio::fs::remove_dir(&dir).await;
-            return Err(format!(
-                "the disk is full: {} MB free, {} MB needed",
-                free >> 20,
-                self.min_free_bytes >> 20
-            ));
+            return Err(full);
         }
         session_recordings::insert(&self.db, &recording)
             .await
@@ -194,7 +190,6 @@ impl Recorder {
         manifest::write(&dir, &manifest)
             .await
             .map_err(|e| format!("writing the manifest: {e}"))?;
-        let started = Instant::now();
         self.control(Control::Start {
             session,
             recording: recording.id,
@@ -363,6 +358,7 @@ impl Recorder {
         let (codec, clock_rate) = match started.codec {
             TrackCodec::Opus => ("opus", 48_000),
             TrackCodec::Vp8 => ("vp8", 90_000),
+            TrackCodec::Vp9 => ("vp9", 90_000),
             TrackCodec::H264 => ("h264", 90_000),
         };
         let row = RecordingTrack {

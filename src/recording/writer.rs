@@ -97,7 +97,7 @@ struct Active {
     started: Instant,
     started_wall: SystemTime,
     tracks: HashMap<TrackId, OpenTrack>,
-    /// Video tracks in a codec no file is written for, so each is logged once.
+    /// Video tracks whose codec the SFU did not recognise, so each is logged once.
     skipped: Vec<TrackId>,
     /// Tracks that restart their timeline at their next packet (after a resume).
     restart: Vec<TrackId>,
@@ -271,17 +271,8 @@ impl Writer {
         if !self.active.is_empty() && now >= self.next_disk_check {
             self.next_disk_check = now + DISK_CHECK;
             for (&session, active) in &self.active {
-                match free_bytes(&active.dir) {
-                    Ok(free) if free < self.min_free_bytes => failed.push((
-                        session,
-                        format!(
-                            "the disk is full: {} MB free, {} MB needed",
-                            free >> 20,
-                            self.min_free_bytes >> 20
-                        ),
-                    )),
-                    Ok(_) => {}
-                    Err(error) => failed.push((session, format!("checking free space: {error}"))),
+                if let Err(full) = check_free_space(&active.dir, self.min_free_bytes) {
+                    failed.push((session, full));
                 }
             }
         }
@@ -324,12 +315,13 @@ fn open_track(
     let codec = match (packet.source.is_audio(), packet.codec) {
         (true, _) => TrackCodec::Opus,
         (false, Some(VideoCodec::Vp8)) => TrackCodec::Vp8,
+        (false, Some(VideoCodec::Vp9)) => TrackCodec::Vp9,
         (false, Some(VideoCodec::H264)) => TrackCodec::H264,
-        (false, other) => {
+        (false, None) => {
             if !active.skipped.contains(&packet.track) {
                 active.skipped.push(packet.track);
-                tracing::warn!(%session, track = %packet.track, codec = ?other,
-                    "video in this codec is not recorded (VP8 and H.264 are)");
+                tracing::warn!(%session, track = %packet.track,
+                    "video in a codec the SFU does not know is not recorded");
             }
             return Ok(());
         }
@@ -338,7 +330,7 @@ fn open_track(
     let participant = Uuid::from_u128(packet.participant.0);
     let extension = match codec {
         TrackCodec::Opus => "opus",
-        TrackCodec::Vp8 => "ivf",
+        TrackCodec::Vp8 | TrackCodec::Vp9 => "ivf",
         TrackCodec::H264 => "h264",
     };
     let file_name = format!(
@@ -355,6 +347,7 @@ fn open_track(
             TrackRecorder::opus(file, serial, active.started, now)?
         }
         TrackCodec::Vp8 => TrackRecorder::vp8(file, active.started, now),
+        TrackCodec::Vp9 => TrackRecorder::vp9(file, active.started, now),
         TrackCodec::H264 => TrackRecorder::h264(file, active.started),
     };
     let started_secs = now.saturating_duration_since(active.started).as_secs_f64();
@@ -457,8 +450,22 @@ fn finish(active: Active) -> Result<Vec<FinishedTrack>, (Vec<FinishedTrack>, std
     }
 }
 
+/// Whether the file system holding `dir` has `min_free` bytes for an unprivileged writer;
+/// the reason to stop when not.
+pub(super) fn check_free_space(dir: &Path, min_free: u64) -> Result<(), String> {
+    match free_bytes(dir) {
+        Ok(free) if free < min_free => Err(format!(
+            "the disk is full: {} MB free, {} MB needed",
+            free >> 20,
+            min_free >> 20
+        )),
+        Ok(_) => Ok(()),
+        Err(error) => Err(format!("checking free space: {error}")),
+    }
+}
+
 /// Bytes available to an unprivileged writer on the file system holding `dir`.
-pub(super) fn free_bytes(dir: &Path) -> std::io::Result<u64> {
+fn free_bytes(dir: &Path) -> std::io::Result<u64> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
         .map_err(|_| std::io::Error::other("a path with a NUL byte"))?;
