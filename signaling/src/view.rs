@@ -5,10 +5,6 @@ use crate::event::{Ballot, Event};
 use crate::state::State;
 use serde_json::{Value, json};
 
-/// The consent notice every participant receives when recording starts.
-pub const RECORDING_NOTICE: &str = "This session is being recorded. By staying you consent to \
-     the recording of your audio, video and screen; leave now if you do not.";
-
 /// The `event` object of an event frame; `state` is the state after applying it.
 pub fn event_view(event: &Event, state: &State) -> Value {
     let mut view = serde_json::to_value(event).unwrap_or(Value::Null);
@@ -43,7 +39,7 @@ pub fn event_view(event: &Event, state: &State) -> Value {
             fields.insert("queue".into(), json!(queue));
         }
         Event::RecordingStarted { .. } => {
-            fields.insert("notice".into(), json!(RECORDING_NOTICE));
+            fields.insert("notice".into(), json!(crate::state::RECORDING_NOTICE));
         }
         _ => {}
     }

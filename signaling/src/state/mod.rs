@@ -29,6 +29,10 @@ pub struct LobbyEntry {
     pub knocked_at: DateTime<Utc>,
 }
 
+/// The consent notice every participant receives when recording starts.
+pub const RECORDING_NOTICE: &str = "This session is being recorded. By staying you consent to \
+     the recording of your audio, video and screen; leave now if you do not.";
+
 /// Who started the recording, when, and whether it is paused. Late joiners get it (with
 /// the consent notice) in their snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -148,7 +152,7 @@ impl State {
                     since: at,
                     by: *by,
                     paused: false,
-                    notice: crate::view::RECORDING_NOTICE,
+                    notice: RECORDING_NOTICE,
                 })
             }
             Event::RecordingPaused { .. } => self.set_recording_paused(true),
