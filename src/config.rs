@@ -55,6 +55,8 @@ pub struct MediaConfig {
     pub public_ip: String,
     pub reconnect_grace_secs: u64,
     pub max_peers: usize,
+    /// Also accept ICE over TCP on the same port number.
+    pub tcp: bool,
     pub stun_urls: Vec<String>,
     pub turn_urls: Vec<String>,
     pub turn_secret: String,

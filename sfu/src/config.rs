@@ -39,6 +39,9 @@ pub struct SfuConfig {
     /// The address to announce in ICE candidates when the server is behind NAT; the bound
     /// IP otherwise (which then must not be unspecified).
     pub public_ip: Option<IpAddr>,
+    /// Also accept ICE over TCP on the same port number (RFC 6544, passive), for clients
+    /// whose network blocks UDP.
+    pub tcp: bool,
     /// Bounds.
     pub limits: Limits,
     /// Where packets of recorded rooms go ([`crate::record`]); without one, recording a
@@ -52,6 +55,7 @@ impl SfuConfig {
         SfuConfig {
             bind,
             public_ip: None,
+            tcp: true,
             limits: Limits::default(),
             recorder: None,
         }

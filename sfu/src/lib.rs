@@ -23,8 +23,10 @@
 //! # Transport
 //!
 //! ICE-lite on one UDP port (configurable bind address and port, and a public address to
-//! announce behind NAT); the server answers a browser's `a=setup:actpass` as `passive` and
-//! offers `actpass`, so it is always the DTLS server and browsers negotiate AES-GCM SRTP.
+//! announce behind NAT), and ICE over TCP on the same port number for networks that block
+//! UDP (RFC 6544 passive candidates, RFC 4571 framing); the server answers a browser's
+//! `a=setup:actpass` as `passive` and offers `actpass`, so it is always the DTLS server and
+//! browsers negotiate AES-GCM SRTP.
 //!
 //! # The seam (what the server's media adapter calls)
 //!
@@ -51,6 +53,7 @@ pub mod runtime;
 pub mod shard;
 pub mod speaker;
 pub mod stats;
+mod tcp;
 
 pub use config::{Limits, SfuConfig};
 pub use error::SfuError;

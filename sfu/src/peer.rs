@@ -142,8 +142,8 @@ pub(crate) struct Peer {
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Peer {
-    /// A new peer announcing `candidate` (the shard's public address).
-    pub fn new(id: PeerId, config: PeerConfig, candidate: Candidate, now: Instant) -> Peer {
+    /// A new peer announcing `candidates` (the shard's public address, UDP and TCP).
+    pub fn new(id: PeerId, config: PeerConfig, candidates: &[Candidate], now: Instant) -> Peer {
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
             .set_rtp_mode(true)
@@ -155,7 +155,9 @@ impl Peer {
             .enable_bwe(Some(Bitrate::kbps(1_000)))
             .set_stats_interval(Some(Duration::from_secs(1)))
             .build(now);
-        rtc.add_local_candidate(candidate);
+        for candidate in candidates {
+            rtc.add_local_candidate(candidate.clone());
+        }
         Peer {
             id,
             config,

@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use str0m::net::Protocol;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
@@ -31,11 +32,14 @@ use crate::peer::PeerConfig;
 use crate::record::RecordSink;
 use crate::shard::{Shard, ShardInput, ShardOutput};
 use crate::stats::{Counters, SfuStats, ShardCounters};
+use crate::tcp::{self, TcpConnections, TcpInput};
 
 /// Largest datagram read (str0m's own limit is 2,000 bytes).
 const RECV_BUFFER: usize = 2_048;
 /// Datagrams handled per wake-up before commands and time get a turn.
 const RECV_BATCH: usize = 64;
+/// ICE-TCP frames queued from the connection tasks toward the shard.
+const TCP_INPUT_QUEUE: usize = 1_024;
 
 type Reply<T> = oneshot::Sender<Result<T, SfuError>>;
 
@@ -74,14 +78,27 @@ pub fn start(config: SfuConfig) -> io::Result<(SfuHandle, mpsc::Receiver<SfuEven
         ));
     }
     let counters: Counters = Arc::new(ShardCounters::default());
-    let shard = Shard::new(
+    let announce = SocketAddr::new(announce_ip, local.port());
+    let invalid = |e: SfuError| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
+    let mut shard = Shard::new(
         local,
-        SocketAddr::new(announce_ip, local.port()),
+        announce,
         config.limits,
         counters.clone(),
         Instant::now(),
     )
-    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    .map_err(invalid)?;
+    // ICE-TCP on the same port number; without it (the port is taken) UDP still works.
+    let tcp = match config.tcp.then(|| tcp::listen(local)).transpose() {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::warn!(error = %e, %local, "sfu: no ICE-TCP (cannot listen on TCP)");
+            None
+        }
+    };
+    if tcp.is_some() {
+        shard = shard.with_tcp(announce).map_err(invalid)?;
+    }
     let (commands, command_rx) = mpsc::channel(config.limits.command_queue);
     let (event_tx, events) = mpsc::channel(config.limits.event_queue);
     let shard_counters = counters.clone();
@@ -95,6 +112,7 @@ pub fn start(config: SfuConfig) -> io::Result<(SfuHandle, mpsc::Receiver<SfuEven
             match rt {
                 Ok(rt) => rt.block_on(run(
                     socket,
+                    tcp,
                     shard,
                     command_rx,
                     Outputs {
@@ -125,6 +143,7 @@ struct Outputs {
 
 async fn run(
     socket: std::net::UdpSocket,
+    tcp: Option<std::net::TcpListener>,
     mut shard: Shard,
     mut commands: mpsc::Receiver<Command>,
     outputs: Outputs,
@@ -141,14 +160,28 @@ async fn run(
             return;
         }
     };
+    let listener = match tcp.map(tcp::register).transpose() {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::error!(error = %e, "sfu: cannot register its TCP listener");
+            None
+        }
+    };
+    let (tcp_inputs, mut tcp_in) = mpsc::channel(TCP_INPUT_QUEUE);
+    let mut connections = TcpConnections::new(tcp_inputs, shard.max_peers());
     let mut buf = vec![0u8; RECV_BUFFER];
     loop {
         let busy_from = Instant::now();
         let timeout = loop {
             match shard.poll_output() {
                 ShardOutput::Transmit(t) => {
-                    // UDP: a full socket buffer drops the datagram, as the network would.
-                    if socket.try_send_to(&t.contents, t.destination).is_err() {
+                    // A full socket buffer or connection queue drops the datagram, as the
+                    // network would.
+                    let sent = match t.proto {
+                        Protocol::Udp => socket.try_send_to(&t.contents, t.destination).is_ok(),
+                        _ => connections.send(t.destination, &t.contents),
+                    };
+                    if !sent {
                         ShardCounters::add(&counters.dropped_datagrams, 1);
                     }
                 }
@@ -187,7 +220,11 @@ async fn run(
                     match next {
                         Ok((n, source)) => shard.handle_input(
                             Instant::now(),
-                            ShardInput::Datagram { source, contents: &buf[..n] },
+                            ShardInput::Datagram {
+                                protocol: Protocol::Udp,
+                                source,
+                                contents: &buf[..n],
+                            },
                         ),
                         // Loopback ICMP errors and the like: nothing to do for one datagram.
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -197,12 +234,42 @@ async fn run(
                 }
                 ShardCounters::add(&counters.busy_micros, started.elapsed().as_micros() as u64);
             }
+            accepted = accept(listener.as_ref()) => {
+                if let Ok((stream, source)) = accepted {
+                    connections.accept(stream, source);
+                }
+            }
+            Some(input) = tcp_in.recv() => {
+                let started = Instant::now();
+                match input {
+                    TcpInput::Frame { source, bytes } => shard.handle_input(
+                        Instant::now(),
+                        ShardInput::Datagram {
+                            protocol: Protocol::Tcp,
+                            source,
+                            contents: &bytes,
+                        },
+                    ),
+                    TcpInput::Closed { source } => connections.closed(source),
+                }
+                ShardCounters::add(&counters.busy_micros, started.elapsed().as_micros() as u64);
+            }
             _ = tokio::time::sleep_until(timeout.into()) => {
                 let started = Instant::now();
                 shard.handle_input(Instant::now(), ShardInput::Timeout);
                 ShardCounters::add(&counters.busy_micros, started.elapsed().as_micros() as u64);
             }
         }
+    }
+}
+
+/// The next ICE-TCP connection, or never without a listener.
+async fn accept(
+    listener: Option<&tokio::net::TcpListener>,
+) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
     }
 }
 

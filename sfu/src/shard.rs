@@ -17,7 +17,7 @@ use std::time::Instant;
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::format::PayloadParams;
 use str0m::media::{KeyframeRequestKind, MediaKind, Mid, Rid};
-use str0m::net::{Protocol, Receive, Transmit};
+use str0m::net::{Protocol, Receive, TcpType, Transmit};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 use str0m::{Candidate, Event, IceConnectionState, Input as RtcInput, Output as RtcOutput};
 
@@ -38,8 +38,10 @@ const MIN_DESIRED: Bitrate = Bitrate::kbps(300);
 /// Network input and time.
 #[derive(Debug)]
 pub enum ShardInput<'a> {
-    /// A UDP datagram from `source`.
+    /// A UDP datagram, or one RFC 4571 frame of an ICE-TCP connection, from `source`.
     Datagram {
+        /// UDP or TCP.
+        protocol: Protocol,
         /// The sender.
         source: SocketAddr,
         /// Its bytes.
@@ -73,7 +75,9 @@ struct TrackInfo {
 /// See the module docs.
 pub struct Shard {
     local: SocketAddr,
-    candidate: Candidate,
+    /// What every peer announces: the UDP host candidate, and a passive TCP one on the
+    /// same address when the runtime listens for ICE-TCP.
+    candidates: Vec<Candidate>,
     limits: Limits,
     peers: HashMap<PeerId, Peer>,
     by_addr: HashMap<SocketAddr, PeerId>,
@@ -107,7 +111,7 @@ impl Shard {
             .map_err(|e| SfuError::MalformedCandidate(e.to_string()))?;
         Ok(Shard {
             local,
-            candidate,
+            candidates: vec![candidate],
             limits,
             peers: HashMap::new(),
             by_addr: HashMap::new(),
@@ -127,6 +131,24 @@ impl Shard {
         })
     }
 
+    /// Also announces a passive ICE-TCP candidate at `announce` (RFC 6544), for clients
+    /// whose network blocks UDP; the runtime accepts the connections and frames them.
+    pub fn with_tcp(mut self, announce: SocketAddr) -> Result<Shard, SfuError> {
+        let tcp = Candidate::builder()
+            .tcp()
+            .host(announce)
+            .tcptype(TcpType::Passive)
+            .build()
+            .map_err(|e| SfuError::MalformedCandidate(e.to_string()))?;
+        self.candidates.push(tcp);
+        Ok(self)
+    }
+
+    /// The most peers it takes (each may have an ICE-TCP connection).
+    pub fn max_peers(&self) -> usize {
+        self.limits.max_peers
+    }
+
     /// The next thing to do; [`ShardOutput::Timeout`] when there is nothing until then.
     pub fn poll_output(&mut self) -> ShardOutput {
         if let Some(o) = self.out.pop_front() {
@@ -144,7 +166,11 @@ impl Shard {
     pub fn handle_input(&mut self, now: Instant, input: ShardInput<'_>) {
         self.now = self.now.max(now);
         match input {
-            ShardInput::Datagram { source, contents } => self.datagram(source, contents),
+            ShardInput::Datagram {
+                protocol,
+                source,
+                contents,
+            } => self.datagram(protocol, source, contents),
             ShardInput::Timeout => self.timeout(),
         }
         self.flush();
@@ -160,7 +186,7 @@ impl Shard {
         let id = PeerId(self.next_peer);
         self.next_peer += 1;
         self.peers
-            .insert(id, Peer::new(id, config, self.candidate.clone(), self.now));
+            .insert(id, Peer::new(id, config, &self.candidates, self.now));
         self.dirty.push(id);
         self.route(
             Input::PeerAdded {
@@ -410,8 +436,8 @@ impl Shard {
         );
     }
 
-    fn datagram(&mut self, source: SocketAddr, contents: &[u8]) {
-        let Ok(receive) = Receive::new(Protocol::Udp, source, self.local, contents) else {
+    fn datagram(&mut self, protocol: Protocol, source: SocketAddr, contents: &[u8]) {
+        let Ok(receive) = Receive::new(protocol, source, self.local, contents) else {
             ShardCounters::add(&self.counters.dropped_datagrams, 1);
             return;
         };

@@ -108,6 +108,7 @@ pub fn start(config: &MediaConfig, recording: Option<RecorderParts>) -> io::Resu
     let mut sfu_config = SfuConfig::new(config.bind);
     sfu_config.public_ip = config.public_ip();
     sfu_config.limits.max_peers = config.max_peers;
+    sfu_config.tcp = config.tcp;
     let packets = recording.as_ref().map(|parts| {
         let (sink, packets) = crate::recording::packet_queue(&parts.config);
         sfu_config.recorder = Some(sink);

@@ -269,3 +269,43 @@ async fn recorded_vp8_plays(app: &TestApp, session: &str, host: &str, out: &Valu
         );
     }
 }
+
+/// A network that blocks UDP: Chromium, left with only the SFU's passive TCP candidate,
+/// connects over ICE-TCP on the same port number and the host receives Ann's camera and
+/// microphone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_connects_over_ice_tcp_when_udp_is_unusable() {
+    let what = "Chromium ICE-TCP test";
+    let (Some(_), Some(_)) = (
+        installed("/usr/bin/chromium", what),
+        installed("tests/media/node_modules/playwright-core", what),
+    ) else {
+        return;
+    };
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let host = app.user_with_role("host@example.com", "premium").await;
+    let ann = app.user_with_role("ann@example.com", "user").await;
+    let id = live_session(&app, &host, json!({})).await;
+    let args = [app.base.as_str(), &id, &host, &ann];
+    let out = run_script(Path::new("node"), "chromium_tcp.mjs", &args).await;
+    eprintln!("Chromium over ICE-TCP: {out}");
+    assert_eq!(out["errors"], json!([]), "{out}");
+    assert_eq!(
+        out["protocols"],
+        json!({"host": "tcp", "ann": "tcp"}),
+        "{out}"
+    );
+    let received = out["received"].as_array().unwrap();
+    let of = |kind: &str| {
+        received
+            .iter()
+            .find(|r| r["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind}: {out}"))
+    };
+    assert!(
+        of("audio")["packetsReceived"].as_u64().unwrap() > 50,
+        "{out}"
+    );
+    assert!(of("video")["framesDecoded"].as_u64().unwrap() > 10, "{out}");
+}

@@ -37,6 +37,18 @@ class Participant {
     /** Our offers answered so far: a server offer that arrived during an earlier count is
      *  stale by the time its turn comes. */
     this.ownOffers = 0;
+    /** Drops the server's UDP candidates, as a network that blocks UDP would make them
+     *  useless: ICE must succeed over TCP. */
+    this.tcpOnly = false;
+  }
+
+  /** The server's SDP as this network lets it be used. */
+  remote(sdp) {
+    if (!this.tcpOnly) return sdp;
+    return sdp
+      .split("\r\n")
+      .filter((line) => !/^a=candidate:\S+ \d+ udp /i.test(line))
+      .join("\r\n");
   }
 
   connect(url) {
@@ -86,7 +98,7 @@ class Participant {
   }
 
   async answer(sdp) {
-    await this.pc.setRemoteDescription({ type: "offer", sdp });
+    await this.pc.setRemoteDescription({ type: "offer", sdp: this.remote(sdp) });
     await this.pc.setLocalDescription();
     this.answers.push(performance.now());
     await this.request({ type: "media.answer", sdp: this.pc.localDescription.sdp });
@@ -106,7 +118,7 @@ class Participant {
         const result = await this.request({ type: "media.offer", sdp: this.pc.localDescription.sdp, tracks });
         this.ownOffers += 1;
         this.offering = false;
-        await this.pc.setRemoteDescription({ type: "answer", sdp: result.sdp });
+        await this.pc.setRemoteDescription({ type: "answer", sdp: this.remote(result.sdp) });
       } finally {
         this.offering = false;
       }
@@ -122,12 +134,18 @@ class Participant {
     }
   }
 
-  /** Per received track (by its `msid` track id): kind and counters; and the SRTP cipher. */
+  /** Per received track (by its `msid` track id): kind and counters; the SRTP cipher; and
+   *  the transport protocol of the candidate pair in use (`udp` or `tcp`). */
   async stats() {
     const report = await this.pc.getStats();
     const received = {};
     let cipher = null;
+    let protocol = null;
     report.forEach((s) => {
+      if (s.type === "transport" && s.selectedCandidatePairId) {
+        const pair = report.get(s.selectedCandidatePairId);
+        protocol = report.get(pair?.remoteCandidateId)?.protocol ?? null;
+      }
       if (s.type === "inbound-rtp" && s.trackIdentifier) {
         received[s.trackIdentifier] = {
           kind: s.kind,
@@ -137,7 +155,7 @@ class Participant {
       }
       if (s.type === "transport" && s.srtpCipher) cipher = s.srtpCipher;
     });
-    return { received, cipher };
+    return { received, cipher, protocol };
   }
 }
 

@@ -138,6 +138,7 @@ fn garbage_datagrams_are_counted_and_dropped_without_touching_peers() {
         shard.handle_input(
             Instant::now(),
             ShardInput::Datagram {
+                protocol: Protocol::Udp,
                 source: from,
                 contents: junk,
             },
