@@ -1,4 +1,6 @@
-//! The command line: `workbook [serve]`, `workbook migrate`, `workbook user create`.
+//! The command line: `workbook [serve]`, `workbook migrate`, `workbook user ...` (account
+//! management, working on the database directly, with or without a running server),
+//! `workbook transcribe`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -6,8 +8,12 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+use crate::auth::revocation::Revocations;
 use crate::auth::{password, roles::Role};
 use crate::config::Config;
+use crate::db::users::User;
+use crate::error::{ApiError, Validator};
+use crate::services::accounts;
 use crate::{db, server, telemetry};
 
 #[derive(Parser)]
@@ -52,6 +58,43 @@ pub enum UserCommand {
         #[arg(long, default_value = "user", value_parser = parse_role)]
         role: Role,
     },
+    /// List the accounts, oldest first: id, email, role, status, name.
+    List {
+        /// Only accounts whose email or name contains this (case-insensitively).
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Change an account's role.
+    SetRole {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Set a new password and sign the account out everywhere. The password is read from a
+    /// prompt, or from stdin when piped.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Disable an account: it cannot sign in, and its logins end.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Delete an account and everything that is its own.
+    Delete {
+        #[arg(long)]
+        email: String,
+        /// Confirms the deletion, which cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -68,9 +111,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied to {}", config.database_url());
             Ok(())
         }
-        Command::User(UserCommand::Create { email, name, role }) => {
-            create_user(config, email, name, role).await
-        }
+        Command::User(command) => user(config, command).await,
         Command::Transcribe { file } => transcribe_file(config, file).await,
     }
 }
@@ -85,37 +126,126 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     server::serve(listener, state, server::shutdown_signal()).await
 }
 
-async fn create_user(
-    config: Config,
-    email: String,
-    name: String,
-    role: Role,
-) -> anyhow::Result<()> {
-    let password = read_password()?;
-    if !(8..=128).contains(&password.chars().count()) {
-        bail!("the password must be 8 to 128 characters");
-    }
+async fn user(config: Config, command: UserCommand) -> anyhow::Result<()> {
     let db = server::open_database(&config).await?;
-    let hash = password::hash(password)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let email = email.trim().to_lowercase();
-    let user = db::users::insert(&db, &email, name.trim(), &hash, role)
-        .await
-        .map_err(|err| {
-            if db::is_unique_violation(&err) {
-                anyhow::anyhow!("an account with email {email} already exists")
-            } else {
-                err.into()
+    // This process's own: a running server learns of revoked logins from the database
+    // within seconds, and of a disabled or deleted account at its next request.
+    let revocations = Revocations::default();
+    match command {
+        UserCommand::Create { email, name, role } => {
+            let hash = password::hash(read_new_password()?)
+                .await
+                .map_err(api_error)?;
+            let email = email.trim().to_lowercase();
+            let user = db::users::insert(&db, &email, name.trim(), &hash, role)
+                .await
+                .map_err(|err| {
+                    if db::is_unique_violation(&err) {
+                        anyhow::anyhow!("an account with email {email} already exists")
+                    } else {
+                        err.into()
+                    }
+                })?;
+            println!(
+                "created {} {} ({})",
+                user.role.as_str(),
+                user.email,
+                user.id
+            );
+        }
+        UserCommand::List { search } => {
+            let search = search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+            let (users, _) = db::users::list(&db, search, i64::MAX, 0).await?;
+            for user in &users {
+                let status = if user.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{status}\t{}",
+                    user.id,
+                    user.email,
+                    user.role.as_str(),
+                    user.name
+                );
             }
-        })?;
-    println!(
-        "created {} {} ({})",
-        user.role.as_str(),
-        user.email,
-        user.id
-    );
+            eprintln!("{} account(s)", users.len());
+        }
+        UserCommand::SetRole { email, role } => {
+            let user = find(&db, &email).await?;
+            db::users::set_role(&db, user.id, role).await?;
+            println!("{} is now {}", user.email, role.as_str());
+        }
+        UserCommand::ResetPassword { email } => {
+            let user = find(&db, &email).await?;
+            let new_password = read_new_password()?;
+            accounts::set_password(&db, &revocations, user.id, new_password, None)
+                .await
+                .map_err(api_error)?;
+            println!(
+                "password set for {}; all its logins are signed out",
+                user.email
+            );
+        }
+        UserCommand::Disable { email } => {
+            let user = find(&db, &email).await?;
+            accounts::set_disabled(&db, &revocations, user.id, true)
+                .await
+                .map_err(api_error)?;
+            println!("disabled {}; all its logins are signed out", user.email);
+        }
+        UserCommand::Enable { email } => {
+            let user = find(&db, &email).await?;
+            accounts::set_disabled(&db, &revocations, user.id, false)
+                .await
+                .map_err(api_error)?;
+            println!("enabled {}", user.email);
+        }
+        UserCommand::Delete { email, yes } => {
+            let user = find(&db, &email).await?;
+            if !yes {
+                bail!(
+                    "deleting {} removes its notes, recordings and progress for good: pass --yes",
+                    user.email
+                );
+            }
+            // A running server's live note connections are not this process's to close:
+            // they end when they next authenticate.
+            let _erased = accounts::erase(&db, &config.storage.data_dir, user.id)
+                .await
+                .map_err(api_error)?;
+            println!("deleted {} and everything that was its own", user.email);
+        }
+    }
+    db.close().await;
     Ok(())
+}
+
+/// The account with this email (compared as stored: trimmed and lower-cased).
+async fn find(db: &db::Db, email: &str) -> anyhow::Result<User> {
+    let email = email.trim().to_lowercase();
+    match db::users::find_by_email(db, &email).await? {
+        Some((user, _)) => Ok(user),
+        None => bail!("no account with email {email}"),
+    }
+}
+
+fn api_error(err: ApiError) -> anyhow::Error {
+    anyhow::anyhow!(err.message)
+}
+
+/// A new password, held to the same rule as the API's.
+fn read_new_password() -> anyhow::Result<String> {
+    let password = read_password()?;
+    Validator::new()
+        .new_password(&password, "password")
+        .finish()
+        .map_err(|err| {
+            let reasons: Vec<String> = err.fields.into_iter().map(|f| f.message).collect();
+            anyhow::anyhow!("the password {}", reasons.join(" and "))
+        })?;
+    Ok(password)
 }
 
 /// Never from argv (it would show in `ps` and shell history).

@@ -144,6 +144,8 @@ pub struct AuthConfig {
     /// Seconds after a rotation in which the same refresh token gets the same successor.
     pub refresh_grace_secs: u64,
     pub secure_cookies: bool,
+    /// How long an admin-issued password-reset link stays usable.
+    pub password_reset_ttl_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -280,6 +282,10 @@ impl Config {
             ("auth.access_ttl_secs", self.auth.access_ttl_secs),
             ("auth.refresh_ttl_secs", self.auth.refresh_ttl_secs),
             ("auth.ticket_ttl_secs", self.auth.ticket_ttl_secs),
+            (
+                "auth.password_reset_ttl_secs",
+                self.auth.password_reset_ttl_secs,
+            ),
         ] {
             if ttl == 0 {
                 return invalid(key, "must be greater than 0");
@@ -478,6 +484,10 @@ impl Config {
 
     pub fn refresh_ttl(&self) -> Duration {
         Duration::from_secs(self.auth.refresh_ttl_secs)
+    }
+
+    pub fn password_reset_ttl(&self) -> Duration {
+        Duration::from_secs(self.auth.password_reset_ttl_secs)
     }
 }
 

@@ -63,6 +63,12 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
+    /// An account an admin disabled: 401 for its access tokens, 403 for a sign-in with the
+    /// right password.
+    pub fn account_disabled(status: StatusCode) -> Self {
+        Self::new(status, "account_disabled", "this account is disabled")
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -195,11 +201,56 @@ impl Validator {
         )
     }
 
+    /// An email address, already normalized: one line of 3 to 255 characters that looks
+    /// like an address.
+    pub fn email(&mut self, value: &str, field: &str) -> &mut Self {
+        self.line(value, field, 3, 255).check(
+            looks_like_email(value),
+            field,
+            "must be a valid email address of at most 255 characters",
+        )
+    }
+
+    /// A new password: registration, change, reset and the command line share the rule.
+    pub fn new_password(&mut self, value: &str, field: &str) -> &mut Self {
+        use crate::auth::password::{MAX_CHARS, MIN_CHARS};
+        self.length(value, field, MIN_CHARS, MAX_CHARS)
+    }
+
     pub fn finish(&mut self) -> ApiResult<()> {
         if self.fields.is_empty() {
             Ok(())
         } else {
             Err(ApiError::validation(std::mem::take(&mut self.fields)))
+        }
+    }
+}
+
+/// A loose but sane check: something, `@`, a dotted domain, no whitespace.
+fn looks_like_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_checked_loosely_but_sanely() {
+        for ok in ["a@b.co", "first.last+tag@example.org"] {
+            assert!(looks_like_email(ok), "{ok}");
+        }
+        for bad in ["", "plain", "@b.co", "a@b", "a@.b", "a b@c.de", "a@b.c."] {
+            assert!(!looks_like_email(bad), "{bad}");
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `/api/workbook/me`: everything of mine, exported or deleted (the guide's privacy rights).
+//! `/api/workbook/me`: my profile and password, and everything of mine, exported or deleted
+//! (the guide's privacy rights).
 
 use axum::Json;
 use axum::extract::State;
@@ -6,7 +7,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::extract::CurrentUser;
+use super::auth::{MeResponse, email_taken, normalize_email};
+use crate::auth::extract::{ClientAddress, CurrentUser};
 use crate::auth::password;
 use crate::db::notes::{Note, NoteFilter};
 use crate::db::progress::Progress;
@@ -14,9 +16,9 @@ use crate::db::recordings::Recording;
 use crate::db::shares::Share;
 use crate::db::transcripts::StoredSegment;
 use crate::db::{self, users::User};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, Validator};
 use crate::http::extract::ApiJson;
-use crate::services::note_rooms;
+use crate::services::accounts;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -55,6 +57,26 @@ pub struct RecordingExport {
 pub struct DeleteAccount {
     /// The current password, confirming the deletion.
     pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// 8 to 128 characters.
+    pub new_password: String,
+}
+
+/// The fields to change; absent ones stay.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProfileUpdate {
+    /// 1 to 255 characters.
+    pub name: Option<String>,
+    /// At most 255 characters; compared case-insensitively. Changing it needs
+    /// `currentPassword`.
+    pub email: Option<String>,
+    pub current_password: Option<String>,
 }
 
 /// Everything stored about me, as one JSON document.
@@ -98,45 +120,104 @@ pub async fn export(
     }))
 }
 
-/// Deletes my account and everything that is mine.
+/// Deletes my account and everything that is mine. A wrong password counts as a failed
+/// sign-in.
 #[utoipa::path(delete, path = "/api/workbook/me", tag = "account", operation_id = "deleteMyAccount",
     request_body = DeleteAccount, security(("bearer" = [])),
     responses(
         (status = 204, description = "deleted"),
         (status = 401, description = "wrong password or token", body = ErrorBody),
+        (status = 429, description = "too many failed sign-ins", body = ErrorBody),
     ))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: CurrentUser,
+    ClientAddress(address): ClientAddress,
     ApiJson(req): ApiJson<DeleteAccount>,
 ) -> ApiResult<StatusCode> {
-    let (_, hash) = db::users::find_by_email(&state.db, &caller.email)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
-    if !password::verify(req.password, hash).await? {
-        return Err(ApiError::unauthorized("wrong password"));
-    }
-    let files = db::recordings::files_of(&state.db, caller.id).await?;
-    let owned = db::notes::owned_ids(&state.db, caller.id).await?;
-    let shared = NoteFilter {
-        shared: Some(true),
-        ..NoteFilter::default()
-    };
-    let (shared_with_me, _) = db::notes::list(&state.db, caller.id, &shared, i64::MAX, 0).await?;
-    db::users::delete(&state.db, caller.id).await?;
-    for (id, format) in files {
-        let path = crate::transcription::audio_path(&state.config.storage.data_dir, id, &format);
-        super::audio::remove_file(&path).await;
-    }
-    // Close the account's live note connections: its notes are gone, its shares too.
-    for id in owned {
-        state.rooms.close_note(&note_rooms::note_key(id)).await;
-    }
-    let me = note_rooms::user_key(caller.id);
-    for note in shared_with_me {
-        let key = note_rooms::note_key(note.id);
-        state.rooms.set_access(&key, &me, None).await;
-    }
+    accounts::confirm_password(&state, &caller.email, address, req.password).await?;
+    accounts::delete(&state, caller.id).await?;
     tracing::info!(user = %caller.id, "account deleted at its owner's request");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Changes my password. Every other login of mine is signed out (its refresh and access
+/// tokens revoked); this one stays. A wrong current password counts as a failed sign-in.
+#[utoipa::path(post, path = "/api/workbook/me/password", tag = "account", operation_id = "changeMyPassword",
+    request_body = PasswordChange, security(("bearer" = [])),
+    responses(
+        (status = 204, description = "changed"),
+        (status = 401, description = "wrong current password, or token", body = ErrorBody),
+        (status = 422, description = "invalid fields", body = ErrorBody),
+        (status = 429, description = "too many failed sign-ins", body = ErrorBody),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ClientAddress(address): ClientAddress,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    Validator::new()
+        .length(
+            &req.current_password,
+            "currentPassword",
+            1,
+            password::MAX_CHARS,
+        )
+        .new_password(&req.new_password, "newPassword")
+        .finish()?;
+    accounts::confirm_password(&state, &caller.email, address, req.current_password).await?;
+    let keep = Some(caller.login);
+    accounts::set_password(
+        &state.db,
+        &state.revocations,
+        caller.id,
+        req.new_password,
+        keep,
+    )
+    .await?;
+    tracing::info!(user = %caller.id, "password changed; other logins revoked");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Changes my display name and/or email. A new email needs `currentPassword` too, since
+/// it is what signs in.
+#[utoipa::path(patch, path = "/api/workbook/me", tag = "account", operation_id = "updateMyProfile",
+    request_body = ProfileUpdate, security(("bearer" = [])),
+    responses(
+        (status = 200, body = MeResponse),
+        (status = 401, description = "wrong current password, or token", body = ErrorBody),
+        (status = 409, description = "`email_taken`", body = ErrorBody),
+        (status = 422, description = "invalid fields", body = ErrorBody),
+        (status = 429, description = "too many failed sign-ins", body = ErrorBody),
+    ))]
+pub async fn update_profile(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    ClientAddress(address): ClientAddress,
+    ApiJson(req): ApiJson<ProfileUpdate>,
+) -> ApiResult<Json<MeResponse>> {
+    let name = req.name.as_deref().map(str::trim);
+    let email = req.email.as_deref().map(normalize_email);
+    let new_email = email.as_deref().filter(|email| *email != caller.email);
+    let mut validator = Validator::new();
+    if let Some(name) = name {
+        validator.line(name, "name", 1, 255);
+    }
+    if let Some(email) = new_email {
+        validator.email(email, "email").check(
+            req.current_password.is_some(),
+            "currentPassword",
+            "is required to change the email",
+        );
+    }
+    validator.finish()?;
+    if let (Some(_), Some(current)) = (new_email, req.current_password) {
+        accounts::confirm_password(&state, &caller.email, address, current).await?;
+    }
+    let user = db::users::update_profile(&state.db, caller.id, name, new_email)
+        .await
+        .map_err(email_taken)?
+        .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+    Ok(Json(MeResponse { user }))
 }

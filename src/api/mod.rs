@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
     let credentials = OpenApiRouter::new()
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
+        .routes(routes!(auth::reset_password))
         .route_layer(limited(Bucket::Auth));
     let session = OpenApiRouter::new()
         .routes(routes!(auth::refresh))
@@ -59,7 +60,10 @@ pub fn router(state: AppState) -> Router {
         .route_layer(limited(Bucket::Api));
     let admin = OpenApiRouter::new()
         .routes(routes!(admin::list_users))
-        .routes(routes!(admin::set_role))
+        .routes(routes!(admin::set_role, admin::delete_user))
+        .routes(routes!(admin::disable_user))
+        .routes(routes!(admin::enable_user))
+        .routes(routes!(admin::create_password_reset))
         .route_layer(limited(Bucket::Api));
 
     let notes = OpenApiRouter::new()
@@ -88,7 +92,8 @@ pub fn router(state: AppState) -> Router {
         .route_layer(limited(Bucket::Api))
         .merge(uploads);
     let account = OpenApiRouter::new()
-        .routes(routes!(account::delete))
+        .routes(routes!(account::delete, account::update_profile))
+        .routes(routes!(account::change_password))
         .routes(routes!(account::export))
         .routes(routes!(search::search))
         .route_layer(limited(Bucket::Api));

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use crate::db::sessions::{LiveSession, SessionStatus};
 use crate::db::{self, session_participants, session_tickets};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery, ApiWebSocket, parse_json};
+use crate::http::public_url::public_base;
 use crate::http::ws_ping::Heartbeat;
 use crate::hub::ticket::{self, TicketClaims, TicketError};
 use crate::hub::{names, roles, socket};
@@ -173,19 +174,12 @@ async fn display_name(
 
 /// The public URL when configured, else the address the client used.
 fn hub_url(state: &AppState, headers: &HeaderMap, id: Uuid) -> String {
-    let path = format!("/api/workbook/sessions/{id}/ws");
-    let public = state.config.server.public_url.trim_end_matches('/');
-    if let Some(rest) = public.strip_prefix("https://") {
-        return format!("wss://{rest}{path}");
-    }
-    if let Some(rest) = public.strip_prefix("http://") {
-        return format!("ws://{rest}{path}");
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("ws://{host}{path}")
+    let base = public_base(&state.config.server, headers);
+    let socket_base = match base.strip_prefix("https://") {
+        Some(rest) => format!("wss://{rest}"),
+        None => format!("ws://{}", base.trim_start_matches("http://")),
+    };
+    format!("{socket_base}/api/workbook/sessions/{id}/ws")
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
@@ -20,6 +21,8 @@ pub struct CurrentUser {
     pub id: Uuid,
     pub email: String,
     pub role: Role,
+    /// The login the access token belongs to (its refresh-token family).
+    pub login: Uuid,
 }
 
 impl CurrentUser {
@@ -52,23 +55,29 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 impl CurrentUser {
-    /// The caller a verified access token names, unless its login was revoked (401) or the
-    /// account is gone (401). Both are read on every request (the revocations through their
-    /// cache), so logout, theft detection, a deleted account or a changed role take effect
-    /// at once rather than when the token expires.
+    /// The caller a verified access token names, unless the account is gone (401) or
+    /// disabled (401 `account_disabled`) or the login was revoked (401). Both are read on every
+    /// request (the revocations through their cache), so logout, theft detection, a deleted
+    /// or disabled account or a changed role take effect at once rather than when the token
+    /// expires.
     pub async fn from_claims(state: &AppState, claims: &AccessClaims) -> ApiResult<Self> {
+        let user = crate::db::users::find_by_id(&state.db, claims.sub)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
+        // Before the login: disabling revokes every login too, and this says why.
+        if user.disabled_at.is_some() {
+            return Err(ApiError::account_disabled(StatusCode::UNAUTHORIZED));
+        }
         if state.revocations.is_revoked(&state.db, claims.fam).await? {
             return Err(ApiError::unauthorized(
                 "this login was signed out or revoked",
             ));
         }
-        let user = crate::db::users::find_by_id(&state.db, claims.sub)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("this account no longer exists"))?;
         Ok(CurrentUser {
             id: user.id,
             email: user.email,
             role: user.role,
+            login: claims.fam,
         })
     }
 }

@@ -15,6 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::ApiError;
 
+/// The length of a new password, in characters (registration, change, reset, the CLI).
+pub const MIN_CHARS: usize = 8;
+pub const MAX_CHARS: usize = 128;
+
 /// Hashes waiting for a worker; past it callers wait (asynchronously) for room.
 const QUEUE: usize = 256;
 

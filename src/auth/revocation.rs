@@ -66,6 +66,20 @@ impl Revocations {
         Ok(())
     }
 
+    /// Revokes every login of `user` but `keep` (password change, reset, a disabled
+    /// account): their refresh tokens, and from now on their access tokens.
+    pub async fn revoke_user(
+        &self,
+        db: &Db,
+        user: Uuid,
+        keep: Option<Uuid>,
+    ) -> Result<(), sqlx::Error> {
+        for family in db::refresh_tokens::revoke_user(db, user, keep).await? {
+            self.remember(family, true);
+        }
+        Ok(())
+    }
+
     fn remembered(&self, family: Uuid) -> Option<bool> {
         match *self.lock().get(&family)? {
             Known::Revoked => Some(true),

@@ -124,7 +124,7 @@ impl TokenKeys {
         let mut mac = self.successor.clone();
         mac.update(token.as_bytes());
         let successor = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-        let hash = hash_refresh_token(&successor);
+        let hash = hash_opaque_token(&successor);
         (successor, hash)
     }
 }
@@ -136,16 +136,18 @@ fn derive_key(secret: &[u8], purpose: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-/// A new refresh token (256 random bits, URL-safe) and the hash that is stored.
-pub fn new_refresh_token() -> (String, Vec<u8>) {
+/// A new opaque token (256 random bits, URL-safe): a login's first refresh token, or a
+/// password-reset link's. Returns it and the hash that is stored.
+pub fn new_opaque_token() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
-    let hash = hash_refresh_token(&token);
+    let hash = hash_opaque_token(&token);
     (token, hash)
 }
 
-pub fn hash_refresh_token(token: &str) -> Vec<u8> {
+/// What is stored of an opaque token: its SHA-256.
+pub fn hash_opaque_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -222,17 +224,17 @@ mod tests {
 
     #[test]
     fn refresh_tokens_are_random_and_hashed() {
-        let (a, hash_a) = new_refresh_token();
-        let (b, _) = new_refresh_token();
+        let (a, hash_a) = new_opaque_token();
+        let (b, _) = new_opaque_token();
         assert_ne!(a, b);
         assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
-        assert_eq!(hash_refresh_token(&a), hash_a);
+        assert_eq!(hash_opaque_token(&a), hash_a);
     }
 
     #[test]
     fn a_successor_is_the_same_for_the_same_token_and_only_for_it() {
         let keys = keys();
-        let (token, _) = new_refresh_token();
+        let (token, _) = new_opaque_token();
         let (successor, hash) = keys.refresh_successor(&token);
         assert_eq!(keys.refresh_successor(&token), (successor.clone(), hash));
         assert_eq!(URL_SAFE_NO_PAD.decode(&successor).unwrap().len(), 32);

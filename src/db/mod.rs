@@ -13,6 +13,7 @@ pub mod note_documents;
 mod note_rank;
 mod note_writer;
 pub mod notes;
+pub mod password_resets;
 pub mod progress;
 pub mod recordings;
 pub mod refresh_tokens;

@@ -116,3 +116,28 @@ pub async fn revoke_family(db: &Db, family_id: Uuid) -> Result<(), sqlx::Error> 
     .map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Revokes every token of every login of `user_id` except the login `keep` (password
+/// change: the caller's own). Returns the logins revoked. Call it through
+/// `auth::revocation::Revocations::revoke_user`, which also ends their access tokens.
+pub async fn revoke_user(
+    db: &Db,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    // No login is named by the nil UUID, so it keeps none.
+    let keep = keep.unwrap_or(Uuid::nil());
+    let mut families: Vec<Uuid> = on_pool!(db, |pool| sqlx::query_scalar(
+        "UPDATE refresh_tokens SET revoked_at = $1
+         WHERE user_id = $2 AND family_id <> $3 AND revoked_at IS NULL
+         RETURNING family_id"
+    )
+    .bind(Utc::now())
+    .bind(user_id)
+    .bind(keep)
+    .fetch_all(pool)
+    .await)?;
+    families.sort_unstable();
+    families.dedup();
+    Ok(families)
+}

@@ -21,6 +21,8 @@ pub struct User {
     pub subscription_tier: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When an admin disabled the account; `null` while it may sign in.
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 #[derive(FromRow)]
@@ -33,6 +35,7 @@ struct UserRow {
     subscription_tier: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    disabled_at: Option<DateTime<Utc>>,
 }
 
 impl UserRow {
@@ -45,6 +48,7 @@ impl UserRow {
             subscription_tier: self.subscription_tier,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            disabled_at: self.disabled_at,
         };
         (user, self.password_hash)
     }
@@ -53,7 +57,18 @@ impl UserRow {
 /// The column list, as a macro so queries stay `&'static str` literals via `concat!`.
 macro_rules! columns {
     () => {
-        "id, email, name, password_hash, role, subscription_tier, created_at, updated_at"
+        "id, email, name, password_hash, role, subscription_tier, created_at, updated_at, \
+         disabled_at"
+    };
+}
+
+/// The filter of a search: `$1` is empty (everyone) or a [`like_pattern`].
+macro_rules! searched {
+    () => {
+        concat!(
+            " WHERE ($1 = '' OR lower(email) LIKE lower($1) ESCAPE '\\'",
+            " OR lower(name) LIKE lower($1) ESCAPE '\\')"
+        )
     };
 }
 
@@ -69,7 +84,7 @@ pub async fn insert(
     let sql = concat!(
         "INSERT INTO users (",
         columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, 'free', $6, $6) RETURNING ",
+        ") VALUES ($1, $2, $3, $4, $5, 'free', $6, $6, NULL) RETURNING ",
         columns!()
     );
     let row: UserRow = on_pool!(db, |pool| sqlx::query_as(sql)
@@ -113,22 +128,48 @@ pub async fn delete(db: &Db, id: Uuid) -> Result<bool, sqlx::Error> {
     Ok(done > 0)
 }
 
-/// A page of users, oldest first, and the total count.
-pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<(Vec<User>, i64), sqlx::Error> {
+/// A page of users, oldest first, and the total count; with `search`, only those whose
+/// email or name contains it (case-insensitively, as the database lowers text; `%` and `_`
+/// taken literally).
+pub async fn list(
+    db: &Db,
+    search: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<User>, i64), sqlx::Error> {
     let sql = concat!(
         "SELECT ",
         columns!(),
-        " FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2"
+        " FROM users",
+        searched!(),
+        " ORDER BY created_at, id LIMIT $2 OFFSET $3"
     );
+    let pattern = search.map_or_else(String::new, like_pattern);
     let rows: Vec<UserRow> = on_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(&pattern)
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
         .await)?;
-    let total: i64 = on_pool!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM users")
+    let count = concat!("SELECT COUNT(*) FROM users", searched!());
+    let total: i64 = on_pool!(db, |pool| sqlx::query_scalar(count)
+        .bind(&pattern)
         .fetch_one(pool)
         .await)?;
     Ok((rows.into_iter().map(|r| r.into_user().0).collect(), total))
+}
+
+/// `%text%` for `LIKE ... ESCAPE '\'`, its own wildcards escaped.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 /// Changes a user's role; `None` when there is no such user.
@@ -139,6 +180,66 @@ pub async fn set_role(db: &Db, id: Uuid, role: Role) -> Result<Option<User>, sql
     );
     let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(sql)
         .bind(role)
+        .bind(Utc::now())
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map(|r| r.into_user().0))
+}
+
+/// Changes a user's name and/or email (`None` leaves it); `None` when there is no such
+/// user. A taken email fails with a unique violation.
+pub async fn update_profile(
+    db: &Db,
+    id: Uuid,
+    name: Option<&str>,
+    email: Option<&str>,
+) -> Result<Option<User>, sqlx::Error> {
+    let sql = concat!(
+        "UPDATE users SET name = COALESCE($1, name), email = COALESCE($2, email), ",
+        "updated_at = $3 WHERE id = $4 RETURNING ",
+        columns!()
+    );
+    let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(name)
+        .bind(email)
+        .bind(Utc::now())
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map(|r| r.into_user().0))
+}
+
+/// Replaces a user's password hash; false when there is no such user.
+pub async fn set_password_hash(db: &Db, id: Uuid, hash: &str) -> Result<bool, sqlx::Error> {
+    let done = on_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3"
+    )
+    .bind(hash)
+    .bind(Utc::now())
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done > 0)
+}
+
+/// Disables an account (keeping the time it was first disabled) or enables it again;
+/// `None` when there is no such user.
+pub async fn set_disabled(db: &Db, id: Uuid, disabled: bool) -> Result<Option<User>, sqlx::Error> {
+    let sql = if disabled {
+        concat!(
+            "UPDATE users SET disabled_at = COALESCE(disabled_at, $1), updated_at = $1 ",
+            "WHERE id = $2 RETURNING ",
+            columns!()
+        )
+    } else {
+        concat!(
+            "UPDATE users SET disabled_at = NULL, updated_at = $1 WHERE id = $2 RETURNING ",
+            columns!()
+        )
+    };
+    let row: Option<UserRow> = on_pool!(db, |pool| sqlx::query_as(sql)
         .bind(Utc::now())
         .bind(id)
         .fetch_optional(pool)

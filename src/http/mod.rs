@@ -7,6 +7,7 @@ pub mod files;
 pub mod headers;
 pub mod listener;
 pub mod pagination;
+pub mod public_url;
 pub mod rate_limit;
 pub mod ws_close;
 pub mod ws_ping;

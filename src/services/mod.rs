@@ -5,6 +5,7 @@
 //! function when that is all there is to it), and answer. Services take plain ids and
 //! validated values, never HTTP extractors, and answer with the one error type.
 
+pub mod accounts;
 pub mod note_rooms;
 pub mod notes;
 pub mod recordings;

@@ -3,6 +3,7 @@
 mod harness;
 mod hub_client;
 
+mod accounts;
 mod audio;
 mod audio_restart;
 mod auth;
