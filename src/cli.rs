@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+use crate::auth::password::{self, NewPassword};
 use crate::auth::revocation::Revocations;
-use crate::auth::{password, roles::Role};
+use crate::auth::roles::Role;
 use crate::config::Config;
 use crate::db::users::User;
 use crate::error::{ApiError, Validator};

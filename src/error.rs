@@ -211,12 +211,6 @@ impl Validator {
         )
     }
 
-    /// A new password: registration, change, reset and the command line share the rule.
-    pub fn new_password(&mut self, value: &str, field: &str) -> &mut Self {
-        use crate::auth::password::{MAX_CHARS, MIN_CHARS};
-        self.length(value, field, MIN_CHARS, MAX_CHARS)
-    }
-
     pub fn finish(&mut self) -> ApiResult<()> {
         if self.fields.is_empty() {
             Ok(())

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::auth::{MeResponse, email_taken, normalize_email};
 use crate::auth::extract::{ClientAddress, CurrentUser};
-use crate::auth::password;
+use crate::auth::password::{self, NewPassword};
 use crate::db::notes::{Note, NoteFilter};
 use crate::db::progress::Progress;
 use crate::db::recordings::Recording;

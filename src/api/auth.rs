@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::cookies;
 use crate::auth::credentials::{REFRESH_COOKIE, cookie};
 use crate::auth::extract::{ClientAddress, CurrentUser};
-use crate::auth::password;
+use crate::auth::password::{self, NewPassword};
 use crate::auth::roles::Role;
 use crate::auth::tokens::{hash_opaque_token, new_opaque_token};
 use crate::db::{self, is_unique_violation, users::User};

@@ -13,11 +13,23 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Validator};
 
 /// The length of a new password, in characters (registration, change, reset, the CLI).
 pub const MIN_CHARS: usize = 8;
 pub const MAX_CHARS: usize = 128;
+
+/// The rule for a new password, as a [`Validator`] step: registration, change, reset and
+/// the command line share it.
+pub trait NewPassword {
+    fn new_password(&mut self, value: &str, field: &str) -> &mut Self;
+}
+
+impl NewPassword for Validator {
+    fn new_password(&mut self, value: &str, field: &str) -> &mut Self {
+        self.length(value, field, MIN_CHARS, MAX_CHARS)
+    }
+}
 
 /// Hashes waiting for a worker; past it callers wait (asynchronously) for room.
 const QUEUE: usize = 256;
