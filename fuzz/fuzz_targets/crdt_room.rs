@@ -12,7 +12,7 @@ use crdt::{Access, CloseCode, ConnId, Input, Limits, Output, Room, UserId};
 use libfuzzer_sys::fuzz_target;
 use yrs::sync::{AwarenessUpdate, Message, SyncMessage};
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, Doc, ReadTxn, Text, Transact};
+use yrs::{ClientID, Doc, GetString, ReadTxn, Text, Transact};
 
 #[derive(Arbitrary, Debug)]
 enum Step {
@@ -70,9 +70,19 @@ impl Client {
         let before = self.doc.transact().state_vector();
         {
             let mut txn = self.doc.transact_mut();
-            let len = text.len(&txn);
-            let at = u32::from(at) % (len + 1);
-            let delete = u32::from(delete).min(len - at);
+            // yrs counts this document's text in UTF-8 bytes: an offset inside a character
+            // makes `remove_range` panic in the client's own edit (the harness misusing
+            // yrs, not the room failing), so both ends go to character boundaries.
+            let content = text.get_string(&txn);
+            let mut start = usize::from(at) % (content.len() + 1);
+            while !content.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = (start + usize::from(delete)).min(content.len());
+            while !content.is_char_boundary(end) {
+                end += 1;
+            }
+            let (at, delete) = (start as u32, (end - start) as u32);
             if delete > 0 {
                 text.remove_range(&mut txn, at, delete);
             }

@@ -4,12 +4,15 @@
 //! must be a safe slug.
 #![no_main]
 
+use std::collections::HashMap;
+
 use arbitrary::Arbitrary;
 use chrono::DateTime;
 use libfuzzer_sys::fuzz_target;
 use uuid::Uuid;
 use workbook::db::notes::{Note, NoteAccess};
 use workbook::export::{self, Format};
+use workbook::recording::moments;
 
 #[derive(Arbitrary, Debug)]
 struct FuzzNote {
@@ -41,14 +44,20 @@ fn note(n: FuzzNote) -> Note {
 fuzz_target!(|input: (String, Vec<FuzzNote>)| {
     let (title, notes) = input;
     let notes: Vec<Note> = notes.into_iter().take(4).map(note).collect();
-    let markdown = export::markdown(&notes);
+    // Every recording moment the notes link to is named after the export's title.
+    let moments: HashMap<Uuid, String> = notes
+        .iter()
+        .flat_map(|n| moments::find(&n.content))
+        .map(|(_, link)| (link.recording, title.clone()))
+        .collect();
+    let markdown = export::markdown(&notes, &moments);
     for note in &notes {
         assert!(markdown.contains(note.title.as_str()));
     }
     let json: serde_json::Value =
         serde_json::from_slice(&export::json(&notes)).expect("the JSON export parses");
     assert_eq!(json.as_array().map(Vec::len), Some(notes.len()));
-    check_pdf(&export::pdf(&title, &notes));
+    check_pdf(&export::pdf(&title, &notes, &moments));
     for format in [Format::Md, Format::Json, Format::Pdf] {
         let name = export::file_name(&title, format);
         assert!(

@@ -9,6 +9,7 @@ mod decode;
 pub mod engine;
 mod error;
 mod format;
+mod mp4;
 mod pipeline;
 mod probe;
 pub mod resample;

@@ -37,6 +37,9 @@ fn decode_error(err: SymphoniaError) -> Error {
 
 /// Open the container and pick its first audio track.
 pub(crate) fn open_reader(path: &Path, format: AudioFormat) -> Result<Box<dyn FormatReader>> {
+    if format == AudioFormat::M4a {
+        crate::mp4::check_tables(path)?;
+    }
     let source = MediaSourceStream::new(Box::new(File::open(path)?), Default::default());
     let mut hint = Hint::new();
     hint.with_extension(format.extension());
