@@ -29,6 +29,10 @@ pub enum CloseCode {
     RoomUnloading,
     /// 4503: the room already holds its maximum of connections; reconnect later.
     RoomFull,
+    /// 4504: a read-only connection whose edits the room dropped was given write access;
+    /// reconnect and resync, so those edits arrive whole (its next update alone would
+    /// depend on them, and a room cannot store an update with a gap).
+    WriteGranted,
     /// 4502: the room could not store an update; reconnect and resync (the client still holds
     /// its edits and sends them again in sync step 2).
     StorageFailed,
@@ -48,6 +52,7 @@ impl CloseCode {
             CloseCode::RoomUnloading => 4501,
             CloseCode::StorageFailed => 4502,
             CloseCode::RoomFull => 4503,
+            CloseCode::WriteGranted => 4504,
         }
     }
 
@@ -64,6 +69,7 @@ impl CloseCode {
             CloseCode::RoomUnloading => "room unloading, reconnect",
             CloseCode::StorageFailed => "storage failed, reconnect",
             CloseCode::RoomFull => "room full, reconnect later",
+            CloseCode::WriteGranted => "write access granted, reconnect",
         }
     }
 

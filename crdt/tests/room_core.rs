@@ -644,6 +644,35 @@ fn revoking_closes_4403_and_downgrading_keeps_the_connection_read_only() {
 }
 
 #[test]
+fn a_reader_whose_edits_were_dropped_resyncs_when_given_write_access() {
+    let mut net = Net::new();
+    let owner = net.join("ann", Access::Write);
+    let reader = net.join("gus", Access::Read);
+    let dropped = net.client(reader).insert(0, "early ");
+    net.send(reader, dropped);
+    assert_eq!(net.client(owner).text(), "");
+    let outputs = net.input(Input::SetAccess {
+        user: &UserId::from("gus"),
+        access: Some(Access::Write),
+    });
+    net.perform(outputs);
+    assert_eq!(net.closed, vec![(reader, CloseCode::WriteGranted)]);
+    assert!(CloseCode::WriteGranted.should_reconnect());
+
+    // A reader that never edited keeps its connection: nothing of it is missing.
+    let quiet = net.join("quinn", Access::Read);
+    let outputs = net.input(Input::SetAccess {
+        user: &UserId::from("quinn"),
+        access: Some(Access::Write),
+    });
+    net.perform(outputs);
+    assert_eq!(net.closed.len(), 1);
+    let edit = net.client(quiet).insert(0, "hi");
+    net.send(quiet, edit);
+    assert_eq!(net.client(owner).text(), "hi");
+}
+
+#[test]
 fn batches_of_any_mix_of_editors_reach_every_client_whole() {
     let mut net = Net::new();
     let editors: Vec<ConnId> = (0..5)

@@ -106,6 +106,14 @@ impl Room {
             return;
         };
         let downgraded = peer.access.can_write() && !access.can_write();
+        let upgraded = !peer.access.can_write() && access.can_write();
+        if upgraded && peer.told_read_only {
+            // Its client kept the edits the room dropped; the next one would build on them.
+            // A resync sends them all (found by fuzzing `crdt_room`: the room showed the
+            // edit but persisted an empty update, and a reload lost it).
+            self.close_connection(conn, CloseCode::WriteGranted, out);
+            return;
+        }
         peer.access = access;
         if access.can_write() {
             peer.told_read_only = false;
