@@ -13,7 +13,7 @@ use crate::Error;
 use crate::h264::{H264Depacketizer, H264Event};
 use crate::ivf::{IvfCodec, IvfWriter};
 use crate::ogg_opus::OggOpusWriter;
-use crate::reorder::{Input, Output, ReorderBuffer, RtpPacket};
+use crate::reorder::{Input, OrderedPacket, Output, ReorderBuffer, RtpPacket};
 use crate::vp8::{Vp8Depacketizer, Vp8Event};
 use crate::vp9::Vp9Depacketizer;
 
@@ -38,12 +38,9 @@ pub enum TrackCodec {
 
 enum Sink<W: Write> {
     Opus(OggOpusWriter<W>),
-    Vp8 {
-        depacketizer: Vp8Depacketizer,
-        ivf: IvfWriter<W>,
-    },
-    Vp9 {
-        depacketizer: Vp9Depacketizer,
+    /// VP8 or VP9 into IVF: the same file, frames assembled by the codec's depacketizer.
+    Ivf {
+        frames: Frames,
         ivf: IvfWriter<W>,
     },
     /// Annex-B has no container: each access unit is appended and flushed as it completes
@@ -86,8 +83,8 @@ impl<W: Write + Seek> TrackRecorder<W> {
     /// the first keyframe.
     pub fn vp8(out: W, started: Instant, now: Instant) -> Self {
         let lead_in = now.saturating_duration_since(started);
-        let sink = Sink::Vp8 {
-            depacketizer: Vp8Depacketizer::default(),
+        let sink = Sink::Ivf {
+            frames: Frames::Vp8(Vp8Depacketizer::default()),
             ivf: IvfWriter::new(out, IvfCodec::Vp8, lead_in),
         };
         Self::with(sink, VIDEO_WINDOW, started)
@@ -96,8 +93,8 @@ impl<W: Write + Seek> TrackRecorder<W> {
     /// A VP9 track (its base spatial layer), as [`Self::vp8`].
     pub fn vp9(out: W, started: Instant, now: Instant) -> Self {
         let lead_in = now.saturating_duration_since(started);
-        let sink = Sink::Vp9 {
-            depacketizer: Vp9Depacketizer::default(),
+        let sink = Sink::Ivf {
+            frames: Frames::Vp9(Vp9Depacketizer::default()),
             ivf: IvfWriter::new(out, IvfCodec::Vp9, lead_in),
         };
         Self::with(sink, VIDEO_WINDOW, started)
@@ -147,12 +144,8 @@ impl<W: Write + Seek> TrackRecorder<W> {
         match &mut self.sink {
             Sink::Opus(ogg) => ogg.resync(at),
             // The frame in progress ended with the old timeline.
-            Sink::Vp8 { depacketizer, ivf } => {
-                progress.keyframe_needed |= depacketizer.lost().is_some();
-                ivf.resync(at);
-            }
-            Sink::Vp9 { depacketizer, ivf } => {
-                progress.keyframe_needed |= depacketizer.lost().is_some();
+            Sink::Ivf { frames, ivf } => {
+                progress.keyframe_needed |= frames.lost().is_some();
                 ivf.resync(at);
             }
             Sink::H264 { depacketizer, .. } => {
@@ -182,7 +175,7 @@ impl<W: Write + Seek> TrackRecorder<W> {
         self.drain(now, Input::Flush)?;
         Ok(match self.sink {
             Sink::Opus(ogg) => ogg.finish()?,
-            Sink::Vp8 { ivf, .. } | Sink::Vp9 { ivf, .. } => ivf.finish()?,
+            Sink::Ivf { ivf, .. } => ivf.finish()?,
             Sink::H264 { mut out, .. } => {
                 out.flush()?;
                 out
@@ -193,7 +186,7 @@ impl<W: Write + Seek> TrackRecorder<W> {
     fn window(&self) -> (u16, Duration) {
         match self.sink {
             Sink::Opus(_) => AUDIO_WINDOW,
-            Sink::Vp8 { .. } | Sink::Vp9 { .. } | Sink::H264 { .. } => VIDEO_WINDOW,
+            Sink::Ivf { .. } | Sink::H264 { .. } => VIDEO_WINDOW,
         }
     }
 
@@ -215,11 +208,8 @@ impl<W: Write + Seek> TrackRecorder<W> {
                 }
                 // Audio needs no word of a loss: the next packet's timestamp places it.
                 (Output::Lost { .. }, Sink::Opus(_)) => false,
-                (Output::Packet(packet), Sink::Vp8 { depacketizer, ivf }) => {
-                    write_frame(depacketizer.push(&packet), ivf)?
-                }
-                (Output::Packet(packet), Sink::Vp9 { depacketizer, ivf }) => {
-                    write_frame(depacketizer.push(&packet), ivf)?
+                (Output::Packet(packet), Sink::Ivf { frames, ivf }) => {
+                    write_frame(frames.push(&packet), ivf)?
                 }
                 (Output::Packet(packet), Sink::H264 { depacketizer, out }) => {
                     match depacketizer.push(&packet) {
@@ -231,17 +221,34 @@ impl<W: Write + Seek> TrackRecorder<W> {
                         None => false,
                     }
                 }
-                (Output::Lost { .. }, Sink::Vp8 { depacketizer, .. }) => {
-                    depacketizer.lost().is_some()
-                }
-                (Output::Lost { .. }, Sink::Vp9 { depacketizer, .. }) => {
-                    depacketizer.lost().is_some()
-                }
+                (Output::Lost { .. }, Sink::Ivf { frames, .. }) => frames.lost().is_some(),
                 (Output::Lost { .. }, Sink::H264 { depacketizer, .. }) => {
                     depacketizer.lost().is_some()
                 }
             };
             progress.keyframe_needed |= keyframe_needed;
+        }
+    }
+}
+
+/// The depacketizer of an IVF track.
+enum Frames {
+    Vp8(Vp8Depacketizer),
+    Vp9(Vp9Depacketizer),
+}
+
+impl Frames {
+    fn push(&mut self, packet: &OrderedPacket) -> Option<Vp8Event> {
+        match self {
+            Frames::Vp8(d) => d.push(packet),
+            Frames::Vp9(d) => d.push(packet),
+        }
+    }
+
+    fn lost(&mut self) -> Option<Vp8Event> {
+        match self {
+            Frames::Vp8(d) => d.lost(),
+            Frames::Vp9(d) => d.lost(),
         }
     }
 }

@@ -714,7 +714,7 @@ impl Shard {
             self.speaker
                 .level(config.room, config.participant, dbov, now);
         }
-        if layer == 0 && self.recorded.contains(&config.room) {
+        if layer == 0 && !self.recorded.is_empty() && self.recorded.contains(&config.room) {
             self.out.push_back(ShardOutput::Record(RecordedPacket {
                 room: config.room,
                 participant: config.participant,

@@ -171,7 +171,12 @@ impl Recorder {
         tokio::fs::create_dir_all(&dir)
             .await
             .map_err(|e| format!("creating the recording's directory: {e}"))?;
-        if let Err(full) = writer::check_free_space(&dir, self.min_free_bytes) {
+        let (probe_dir, min_free) = (dir.clone(), self.min_free_bytes);
+        let free =
+            tokio::task::spawn_blocking(move || writer::check_free_space(&probe_dir, min_free))
+                .await
+                .map_err(|e| e.to_string())?;
+        if let Err(full) = free {
             let _ = tokio::fs::remove_dir(&dir).await;
             return Err(full);
         }

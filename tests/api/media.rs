@@ -31,6 +31,12 @@ pub(crate) fn installed(path: &str, what: &str) -> Option<PathBuf> {
     None
 }
 
+/// Whether headless Chromium and playwright-core are installed (see [`installed`]).
+fn chromium_installed(what: &str) -> bool {
+    let browser = installed("/usr/bin/chromium", what).is_some();
+    browser && installed("tests/media/node_modules/playwright-core", what).is_some()
+}
+
 /// Runs `program tests/media/<script> args`; its last stdout line is JSON.
 pub(crate) async fn run_script(program: &Path, script: &str, args: &[&str]) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -134,13 +140,9 @@ async fn an_aiortc_tone_crosses_the_sfu_and_moderation_acts_on_the_packets() {
 /// publishers for a keyframe when her m-lines become ready), and all four videos soon.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_peers_exchange_camera_microphone_and_screen_and_a_late_one_decodes_at_once() {
-    let what = "Chromium media test";
-    let (Some(_), Some(_)) = (
-        installed("/usr/bin/chromium", what),
-        installed("tests/media/node_modules/playwright-core", what),
-    ) else {
+    if !chromium_installed("Chromium media test") {
         return;
-    };
+    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
     let host = app.user_with_role("host@example.com", "premium").await;
@@ -275,13 +277,9 @@ async fn recorded_vp8_plays(app: &TestApp, session: &str, host: &str, out: &Valu
 /// microphone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_connects_over_ice_tcp_when_udp_is_unusable() {
-    let what = "Chromium ICE-TCP test";
-    let (Some(_), Some(_)) = (
-        installed("/usr/bin/chromium", what),
-        installed("tests/media/node_modules/playwright-core", what),
-    ) else {
+    if !chromium_installed("Chromium ICE-TCP test") {
         return;
-    };
+    }
     let _turn = ONE_AT_A_TIME.lock().await;
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
     let host = app.user_with_role("host@example.com", "premium").await;
