@@ -152,7 +152,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", openapi::serve(document))
         .merge(openapi::explorer())
         .route_layer(from_fn(telemetry::track_http))
-        .fallback(not_found)
+        // Everything else is the browser client's (its files and its routes).
+        .fallback(crate::http::client::serve)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.json_body_bytes))
         // A body that stops delivering bytes fails its read; the handler's error answer
@@ -185,7 +186,7 @@ fn upload_body_limit(state: &AppState) -> usize {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+    ApiError::no_route()
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -1,6 +1,7 @@
-//! HTTP plumbing: extractors, paging, rate limits, response headers, and the listener's
-//! connection limits and timeouts.
+//! HTTP plumbing: the browser client's files, extractors, paging, rate limits, response
+//! headers, and the listener's connection limits and timeouts.
 
+pub mod client;
 pub mod deadlines;
 pub mod extract;
 pub mod files;

@@ -7,6 +7,7 @@ mod accounts;
 mod audio;
 mod audio_restart;
 mod auth;
+mod browser;
 mod cli;
 mod client_address;
 mod errors;

@@ -1,0 +1,175 @@
+//! The browser client (`web/`) as the server serves it, and its workbook pages end to end in
+//! headless Chromium (`tests/browser/workbook.mjs`): two people in separate browser contexts,
+//! real Yjs editing, the real Whisper model.
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, ETAG, IF_NONE_MATCH};
+use serde_json::json;
+
+use crate::audio::{SENTENCE, prerequisites, speech};
+use crate::harness::{Backend, TestApp};
+use crate::media::installed;
+use crate::modules::{create_module, id_of, module_body};
+
+/// Where the end-to-end test leaves its screenshots (a CI artifact).
+const ARTIFACTS: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/browser");
+
+fn client_built() -> bool {
+    installed("web/dist/index.html", "the web client (web/dist)").is_some()
+}
+
+/// `/` and every client route answer the client's page; its hashed assets are cached for a
+/// year and sent gzipped to whoever accepts it; the server's own paths keep their JSON 404.
+#[tokio::test]
+async fn the_server_serves_the_client_with_deep_links_and_cached_assets() {
+    if !client_built() {
+        return;
+    }
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let http = reqwest::Client::builder().no_gzip().build().unwrap();
+
+    let index = http.get(app.url("/")).send().await.unwrap();
+    assert_eq!(index.status(), StatusCode::OK);
+    assert_eq!(index.headers()[CACHE_CONTROL], "no-cache");
+    assert!(index.headers().contains_key("content-security-policy"));
+    let etag = index.headers()[ETAG].clone();
+    let page = index.text().await.unwrap();
+    assert!(page.contains("<div id=\"app\">"), "{page}");
+
+    for route in [
+        "/notes/6a1f6a1e-2b8c-4a51-9d0e-0c1a2b3c4d5e",
+        "/modules",
+        "/reset-password",
+    ] {
+        let deep = http.get(app.url(route)).send().await.unwrap();
+        assert_eq!(deep.status(), StatusCode::OK, "{route}");
+        assert_eq!(
+            deep.text().await.unwrap(),
+            page,
+            "{route} is the client's page"
+        );
+    }
+    let unchanged = http
+        .get(app.url("/"))
+        .header(IF_NONE_MATCH, etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+
+    let script = page
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("index.html loads a script");
+    assert!(script.starts_with("/assets/"), "{script}");
+    let gzipped = http
+        .get(app.url(script))
+        .header(ACCEPT_ENCODING, "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.status(), StatusCode::OK);
+    assert_eq!(
+        gzipped.headers()[CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(gzipped.headers()[CONTENT_ENCODING], "gzip");
+    let gzipped_len = gzipped.bytes().await.unwrap().len();
+    let plain = http.get(app.url(script)).send().await.unwrap();
+    assert!(!plain.headers().contains_key(CONTENT_ENCODING));
+    let plain_len = plain.bytes().await.unwrap().len();
+    assert!(gzipped_len < plain_len, "{gzipped_len} < {plain_len}");
+
+    // A missing file is a 404, not the page; the API's paths keep their JSON errors.
+    for path in [
+        "/assets/index-gone.js",
+        "/api/nothing",
+        "/api/workbook/nothing",
+    ] {
+        let (status, body) = app.get(path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["error"]["code"], "not_found", "{path}");
+    }
+    let post = http.post(app.url("/modules")).send().await.unwrap();
+    assert_eq!(post.status(), StatusCode::NOT_FOUND);
+}
+
+/// Ada (an admin) and Bob in two browser contexts: sign-in and sign-up, modules unlocking as
+/// Bob completes a prerequisite, a note Ada shares and both edit at once (seeing each other's
+/// cursors, Bob offline for a while), search, and Bob's upload transcribed. axe finds no
+/// serious violation on any page; screenshots land in `target/tmp/browser/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_use_the_workbook_pages_in_chromium() {
+    let browser = installed("/usr/bin/chromium", "the browser client end to end").is_some()
+        && installed(
+            "tests/browser/node_modules/playwright-core",
+            "the browser client end to end",
+        )
+        .is_some();
+    if !(browser && client_built() && prerequisites()) {
+        return;
+    }
+    let _turn = crate::media::ONE_AT_A_TIME.lock().await;
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let admin = app.user_with_role("ada@example.com", "admin").await;
+    let (status, _) = app
+        .call(
+            reqwest::Method::PATCH,
+            "/api/workbook/me",
+            Some(&admin),
+            Some(json!({"name": "Ada"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let basics = create_module(&app, &admin, module_body("Basics", json!({}))).await;
+    create_module(
+        &app,
+        &admin,
+        module_body("Deeper", json!({"prerequisites": [id_of(&basics)]})),
+    )
+    .await;
+    let audio = tempfile::tempdir().unwrap();
+    let wav = speech(audio.path(), SENTENCE);
+    std::fs::create_dir_all(ARTIFACTS).unwrap();
+
+    let config = json!({
+        "base": app.base,
+        "admin": {"email": "ada@example.com", "password": "password123"},
+        "modules": ["Basics", "Deeper"],
+        "wav": wav,
+        "spoken": ["fox", "dog", "workbook", "notes", "answers"],
+        "artifacts": ARTIFACTS,
+    });
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/workbook.mjs");
+    let run = tokio::process::Command::new("node")
+        .arg(script)
+        .arg(config.to_string())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(240), run)
+        .await
+        .expect("the browser test finishes within 4 minutes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "workbook.mjs failed:\n{stdout}\n{stderr}"
+    );
+    let findings: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    eprintln!("{findings}");
+    assert_eq!(
+        findings["pages"],
+        json!(["modules", "note", "search", "audio"])
+    );
+    assert_eq!(findings["screenshots"].as_array().unwrap().len(), 4);
+    for shot in findings["screenshots"].as_array().unwrap() {
+        assert!(Path::new(shot.as_str().unwrap()).is_file(), "{shot}");
+    }
+}

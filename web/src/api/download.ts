@@ -1,0 +1,21 @@
+import { currentAccessToken, errorOf, refreshAccess } from "./client";
+
+/** Fetches an authorized file (an export, a recording) and hands it to the browser as a download. */
+export async function download(path: string, fallbackName: string) {
+  let res = await get(path);
+  if (res.status === 401 && (await refreshAccess())) res = await get(path);
+  if (!res.ok) throw await errorOf(res);
+  const name = /filename="?([^";]+)"?/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement("a"), { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function get(path: string): Promise<Response> {
+  const token = currentAccessToken();
+  return fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
