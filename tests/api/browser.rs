@@ -21,6 +21,57 @@ fn client_built() -> bool {
     installed("web/dist/index.html", "the web client (web/dist)").is_some()
 }
 
+fn browser_installed() -> bool {
+    let what = "the browser client end to end";
+    installed("/usr/bin/chromium", what).is_some()
+        && installed("tests/browser/node_modules/playwright-core", what).is_some()
+}
+
+/// An account called `name` (`name@example.com`, password `password123`) with `role`: its
+/// access token and id.
+async fn named_user(app: &TestApp, name: &str, role: &str) -> (String, String) {
+    let email = format!("{}@example.com", name.to_lowercase());
+    let token = app.user_with_role(&email, role).await;
+    let (status, body) = app
+        .call(
+            reqwest::Method::PATCH,
+            "/api/workbook/me",
+            Some(&token),
+            Some(json!({ "name": name })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["user"]["id"].as_str().unwrap().to_owned();
+    (token, id)
+}
+
+/// Runs `node tests/browser/<script> <config>`; its last stdout line is its findings.
+async fn run_browser(script: &str, config: &serde_json::Value) -> serde_json::Value {
+    std::fs::create_dir_all(ARTIFACTS).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser")
+        .join(script);
+    let run = tokio::process::Command::new("node")
+        .arg(path)
+        .arg(config.to_string())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(240), run)
+        .await
+        .expect("the browser test finishes within 4 minutes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{stderr}"
+    );
+    let findings = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    eprintln!("{script}: {findings}");
+    findings
+}
+
 /// `/` and every client route answer the client's page; its hashed assets are cached for a
 /// year and sent gzipped to whoever accepts it; the server's own paths keep their JSON 404.
 #[tokio::test]
@@ -115,16 +166,7 @@ async fn two_people_use_the_workbook_pages_in_chromium() {
     }
     let _turn = crate::media::ONE_AT_A_TIME.lock().await;
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
-    let admin = app.user_with_role("ada@example.com", "admin").await;
-    let (status, _) = app
-        .call(
-            reqwest::Method::PATCH,
-            "/api/workbook/me",
-            Some(&admin),
-            Some(json!({"name": "Ada"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let (admin, _) = named_user(&app, "Ada", "admin").await;
     let basics = create_module(&app, &admin, module_body("Basics", json!({}))).await;
     create_module(
         &app,
@@ -134,7 +176,6 @@ async fn two_people_use_the_workbook_pages_in_chromium() {
     .await;
     let audio = tempfile::tempdir().unwrap();
     let wav = speech(audio.path(), SENTENCE);
-    std::fs::create_dir_all(ARTIFACTS).unwrap();
 
     let config = json!({
         "base": app.base,
@@ -172,4 +213,28 @@ async fn two_people_use_the_workbook_pages_in_chromium() {
     for shot in findings["screenshots"].as_array().unwrap() {
         assert!(Path::new(shot.as_str().unwrap()).is_file(), "{shot}");
     }
+}
+
+/// Ada hosts a live session from the sessions page; Bob and Carol join it. Her camera and
+/// microphone reach both through the SFU, Bob (made a presenter) shares his screen, chat, a
+/// poll, an upvoted question and a raised hand round-trip, and her mute stops his audio.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_runs_a_live_session_in_chromium() {
+    if !(browser_installed() && client_built()) {
+        return;
+    }
+    let _turn = crate::media::ONE_AT_A_TIME.lock().await;
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let mut people = serde_json::Map::new();
+    for (name, role) in [("Ada", "admin"), ("Bob", "user"), ("Carol", "user")] {
+        let (_, id) = named_user(&app, name, role).await;
+        people.insert(
+            name.to_owned(),
+            json!({"email": format!("{}@example.com", name.to_lowercase()), "password": "password123", "id": id}),
+        );
+    }
+    let config = json!({"base": app.base, "people": people, "artifacts": ARTIFACTS});
+    let findings = run_browser("session.mjs", &config).await;
+    assert_eq!(findings["muted"], true);
+    assert_eq!(findings["screenshots"].as_array().unwrap().len(), 2);
 }

@@ -6,56 +6,20 @@
 //   node workbook.mjs '{"base": "...", "admin": {...}, "wav": "...", "artifacts": "..."}'
 //
 // Prints one JSON line of findings; exits non-zero on the first failed expectation.
-import { AxeBuilder } from "@axe-core/playwright";
-import { chromium } from "playwright-core";
+import { axe as axeCheck, check, launch, person as newPerson, screenshots as shoot, waitFor } from "./lib.mjs";
 
 const config = JSON.parse(process.argv[2]);
 const { base, admin, wav, artifacts } = config;
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 360, height: 740 };
 const findings = { pages: [], axe: {}, screenshots: [] };
+const browser = await launch();
+const person = (name) => newPerson(browser, base, name);
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-});
-
-function check(ok, what) {
-  if (!ok) throw new Error(`expected: ${what}`);
-}
-
-/** A browser context of its own (cookies, IndexedDB), failing on any page error. */
-async function person(name) {
-  const context = await browser.newContext({ baseURL: base, viewport: DESKTOP });
-  const page = await context.newPage();
-  page.on("pageerror", (err) => {
-    throw new Error(`${name}'s page threw: ${err.message}`);
-  });
-  page.on("console", (msg) => {
-    // A refused request shows as a console error too; the pages handle those themselves.
-    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
-      throw new Error(`${name}'s console: ${msg.text()}`);
-    }
-  });
-  return { context, page };
-}
-
-/** axe on the page as it is now: no serious or critical violation. */
 async function axe(page, label) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  findings.axe[label] = result.violations.map((v) => `${v.id} (${v.impact})`);
-  check(bad.length === 0, `no serious axe violations on ${label}: ${JSON.stringify(bad.map((v) => [v.id, v.nodes.map((n) => n.target)]))}`);
+  findings.axe[label] = await axeCheck(page, label);
 }
 
 async function screenshots(page, label) {
-  for (const [size, viewport] of [["desktop", DESKTOP], ["phone", PHONE]]) {
-    await page.setViewportSize(viewport);
-    const path = `${artifacts}/${label}-${size}.png`;
-    await page.screenshot({ path, fullPage: true });
-    findings.screenshots.push(path);
-  }
-  await page.setViewportSize(DESKTOP);
+  findings.screenshots.push(...(await shoot(page, artifacts, label)));
 }
 
 /** The document's text: each line's text without the other editors' cursor widgets. */
@@ -69,15 +33,6 @@ async function editorText(page) {
       })
       .join("\n"),
   );
-}
-
-async function waitFor(what, predicate, timeout = 15000) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    if (await predicate()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 try {

@@ -12,10 +12,12 @@ import { NotesPage } from "./pages/notes";
 import { AudioPage } from "./pages/audio";
 import { RecordingPage } from "./pages/recording";
 import { SearchPage } from "./pages/search";
+import { SessionsPage } from "./pages/sessions";
 import { SearchBox } from "./ui/searchbox";
 import { Loading } from "./ui/feedback";
 
 const NotePage = lazy(() => import("./pages/note").then((m) => m.NotePage));
+const RoomPage = lazy(() => import("./pages/room").then((m) => m.RoomPage));
 
 export function App() {
   const session = useSession();
@@ -44,6 +46,7 @@ export function App() {
         </Link>
         <nav aria-label="Main">
           <NavLink href="/modules">Modules</NavLink>
+          <NavLink href="/sessions">Sessions</NavLink>
           <NavLink href="/notes">Notes</NavLink>
           <NavLink href="/audio">Audio</NavLink>
         </nav>
@@ -56,10 +59,12 @@ export function App() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Suspense fallback={<Loading label="Loading the editor" />}>
+        <Suspense fallback={<Loading label="Loading" />}>
           <Switch>
             <Route path="/modules" component={ModulesPage} />
             <Route path="/modules/:id">{(p) => <ModulePage id={p.id} />}</Route>
+            <Route path="/sessions" component={SessionsPage} />
+            <Route path="/sessions/:id">{(p) => <RoomPage id={p.id} />}</Route>
             <Route path="/notes" component={NotesPage} />
             <Route path="/notes/:id">{(p) => <NotePage id={p.id} user={session.user} />}</Route>
             <Route path="/audio" component={AudioPage} />

@@ -1,0 +1,117 @@
+import { useState } from "preact/hooks";
+import { useLocation } from "wouter-preact";
+import { api } from "../api/client";
+import { useSession } from "../session";
+import { ErrorBanner, Loading } from "../ui/feedback";
+import { Field } from "../ui/form";
+import { useLoad } from "../ui/useload";
+
+export interface LiveSession {
+  id: string;
+  hostId: string;
+  title: string;
+  description: string;
+  status: "scheduled" | "live" | "ended";
+  scheduledStart: string;
+}
+
+/** Live and upcoming sessions: join, and for hosts schedule, start and end. */
+export function SessionsPage() {
+  const session = useSession();
+  const user = session.status === "signed-in" ? session.user : null;
+  const canHost = user?.role === "premium" || user?.role === "admin";
+  const live = useLoad(() => api<{ sessions: LiveSession[] }>("GET", "/api/workbook/sessions?status=live&limit=50"), []);
+  const upcoming = useLoad(() => api<{ sessions: LiveSession[] }>("GET", "/api/workbook/sessions?status=upcoming&limit=50"), []);
+  const [error, setError] = useState<unknown>(null);
+  const [, navigate] = useLocation();
+
+  async function act(action: () => Promise<unknown>) {
+    try {
+      await action();
+      setError(null);
+      await Promise.all([live.reload(), upcoming.reload()]);
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  async function schedule(e: Event) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const when = String(form.get("start") || "");
+    await act(() =>
+      api("POST", "/api/workbook/sessions", {
+        body: {
+          title: form.get("title"),
+          description: form.get("description") || undefined,
+          scheduledStart: when ? new Date(when).toISOString() : new Date().toISOString(),
+          settings: { lobby: form.get("lobby") === "on" },
+        },
+      }),
+    );
+  }
+
+  const mine = (s: LiveSession) => user && (s.hostId === user.id || user.role === "admin");
+  return (
+    <section>
+      <h1>Sessions</h1>
+      <ErrorBanner error={error ?? live.error ?? upcoming.error} />
+      <h2>Live now</h2>
+      {!live.value && <Loading label="Loading sessions" />}
+      {live.value?.sessions.length === 0 && <p>No session is live.</p>}
+      <ul class="cards">
+        {live.value?.sessions.map((s) => (
+          <li class="card" key={s.id}>
+            <h3>{s.title}</h3>
+            <p>{s.description}</p>
+            <div class="actions">
+              <button type="button" class="primary" onClick={() => navigate(`/sessions/${s.id}`)}>
+                Join {s.title}
+              </button>
+              {mine(s) && (
+                <button type="button" class="danger" onClick={() => void act(() => api("POST", `/api/workbook/sessions/${s.id}/end`))}>
+                  End
+                </button>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
+      <h2>Upcoming</h2>
+      {upcoming.value?.sessions.length === 0 && <p>Nothing scheduled.</p>}
+      <ul class="cards">
+        {upcoming.value?.sessions.map((s) => (
+          <li class="card" key={s.id}>
+            <h3>{s.title}</h3>
+            <p class="meta">{new Date(s.scheduledStart).toLocaleString()}</p>
+            {mine(s) && (
+              <button type="button" class="primary" onClick={() => void act(() => api("POST", `/api/workbook/sessions/${s.id}/start`))}>
+                Start {s.title}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {canHost && (
+        <form class="stack" onSubmit={schedule} aria-labelledby="schedule-heading">
+          <h2 id="schedule-heading">Schedule a session</h2>
+          <Field id="s-title" name="title" label="Title" error={error}>
+            <input id="s-title" name="title" required maxLength={255} />
+          </Field>
+          <Field id="s-description" name="description" label="Description" error={error}>
+            <input id="s-description" name="description" />
+          </Field>
+          <Field id="s-start" name="scheduledStart" label="Starts (empty: now)" error={error}>
+            <input id="s-start" name="start" type="datetime-local" />
+          </Field>
+          <label class="check">
+            <input type="checkbox" name="lobby" /> Participants wait in a lobby until admitted
+          </label>
+          <button type="submit" class="primary">
+            Schedule
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}

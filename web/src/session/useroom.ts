@@ -1,0 +1,178 @@
+// The session room's controller: joins the hub, keeps the room state from its frames, runs
+// the media peer, and exposes what the page needs. One per open room page.
+
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { Hub, HubError, type Joined } from "./hub";
+import { Media, type RemoteTrack, type Source } from "./media";
+import { apply, fromSnapshot, withMyUpvote, withMyVote, type RoomState } from "./state";
+
+export type Link = { state: "joining" | "lobby" | "live" | "reconnecting" | "closed"; reason?: string };
+
+export interface Room {
+  joined: Joined | null;
+  me: string;
+  capabilities: Set<string>;
+  state: RoomState | null;
+  link: Link;
+  tracks: RemoteTrack[];
+  speaking: string | null;
+  typing: Record<string, number>;
+  error: unknown;
+  setError(err: unknown): void;
+  /** A hub request whose failure shows in the room's error banner. */
+  send(message: { type: string } & Record<string, unknown>): Promise<any>;
+  vote(poll: string, choices: number[]): Promise<void>;
+  upvote(question: string): Promise<void>;
+  toggle(source: Source, deviceId?: string): Promise<void>;
+  local(source: Source): MediaStreamTrack | null;
+  media: Media | null;
+}
+
+const MUTED_SOURCE: Record<string, Source> = { audio: "microphone", video: "camera", screen: "screen" };
+
+export function useRoom(sessionId: string): Room {
+  const [joined, setJoined] = useState<Joined | null>(null);
+  const [state, setState] = useState<RoomState | null>(null);
+  const [capabilities, setCapabilities] = useState<Set<string>>(new Set());
+  const [link, setLink] = useState<Link>({ state: "joining" });
+  const [tracks, setTracks] = useState<RemoteTrack[]>([]);
+  const [speaking, setSpeaking] = useState<string | null>(null);
+  const [typing, setTyping] = useState<Record<string, number>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [, setLocalVersion] = useState(0);
+  const hub = useRef<Hub | null>(null);
+  const media = useRef<Media | null>(null);
+  const me = useRef("");
+
+  useEffect(() => {
+    // Set when the join answers, which is before the hub's first frame arrives.
+    let joinedNow: Joined | null = null;
+    const h = new Hub(sessionId, {
+      welcome(frame) {
+        setCapabilities(new Set(frame.capabilities));
+        if (frame.lobby) return setLink({ state: "lobby" });
+        if (frame.snapshot) setState(fromSnapshot(frame.snapshot));
+        setLink({ state: "live" });
+        // After a short drop the peer is still there (the server keeps it for a grace period).
+        if (!media.current && joinedNow?.mediaUrl) {
+          const m = new Media(h, joinedNow.iceServers, setTracks, setError);
+          media.current = m;
+          void m.join();
+        }
+      },
+      event(seq, at, event) {
+        setState((s) => s && apply(s, seq, at, event));
+        if (event.participant !== me.current) return;
+        if (event.kind === "role.changed") setCapabilities(new Set(event.capabilities));
+        if (event.kind === "mod.mute_requested") void stopLocal(MUTED_SOURCE[event.media as string]);
+      },
+      snapshot(snapshot) {
+        setState(fromSnapshot(snapshot));
+      },
+      signal(signal) {
+        if (signal.kind === "media.track") media.current?.trackSignal(signal as any);
+        else if (signal.kind === "media.speaking") setSpeaking(signal.participant);
+        else if (signal.kind === "chat.typing") setTyping((t) => ({ ...t, [signal.participant]: Date.now() }));
+      },
+      mediaOffer(sdp) {
+        media.current?.serverOffer(sdp);
+      },
+      closed(reason, final) {
+        setLink({ state: final ? "closed" : "reconnecting", reason });
+        if (final) {
+          media.current?.close();
+          media.current = null;
+        }
+      },
+      reconnected() {},
+    });
+    hub.current = h;
+    // The server already stopped forwarding it; stop capturing too, and say so.
+    const stopLocal = async (source: Source | undefined) => {
+      const m = media.current;
+      if (!source || !m?.local(source)) return;
+      await m.unpublish(source);
+      const flags = { mic: !!m.local("microphone"), camera: !!m.local("camera"), screen: !!m.local("screen") };
+      await h.request({ type: "media.state", ...flags }).catch(() => {});
+      setLocalVersion((v) => v + 1);
+      setError(new HubError("muted", `A moderator turned off your ${source}.`));
+    };
+    h.connect()
+      .then((j) => {
+        joinedNow = j;
+        me.current = j.participant.id;
+        setJoined(j);
+      })
+      .catch((err) => {
+        setError(err);
+        setLink({ state: "closed", reason: "Could not join the session." });
+      });
+    return () => {
+      h.close();
+      media.current?.close();
+      media.current = null;
+    };
+  }, [sessionId]);
+
+  return useMemo<Room>(
+    () => ({
+      joined,
+      me: me.current,
+      capabilities,
+      state,
+      link,
+      tracks,
+      speaking,
+      typing,
+      error,
+      setError,
+      media: media.current,
+      async send(message) {
+        try {
+          return await hub.current!.request(message);
+        } catch (err) {
+          setError(err);
+          throw err;
+        }
+      },
+      async vote(poll, choices) {
+        await this.send({ type: "poll.vote", poll, choices });
+        setState((s) => s && withMyVote(s, poll, choices));
+      },
+      async upvote(question) {
+        await this.send({ type: "qa.upvote", question });
+        setState((s) => s && withMyUpvote(s, question));
+      },
+      async toggle(source, deviceId) {
+        const m = media.current;
+        if (!m) return setError(new HubError("unavailable", "Media is not available in this session."));
+        try {
+          if (m.local(source) && !deviceId) {
+            await m.unpublish(source);
+          } else {
+            await m.publish(source, await capture(source, deviceId));
+          }
+          const flags = { mic: !!m.local("microphone"), camera: !!m.local("camera"), screen: !!m.local("screen") };
+          await hub.current!.request({ type: "media.state", ...flags });
+          setLocalVersion((v) => v + 1);
+        } catch (err) {
+          setError(err);
+        }
+      },
+      local(source) {
+        return media.current?.local(source) ?? null;
+      },
+    }),
+    [joined, capabilities, state, link, tracks, speaking, typing, error],
+  );
+}
+
+async function capture(source: Source, deviceId?: string): Promise<MediaStreamTrack> {
+  if (source === "screen") {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    return stream.getVideoTracks()[0];
+  }
+  const constraints = deviceId ? { deviceId: { exact: deviceId } } : true;
+  const stream = await navigator.mediaDevices.getUserMedia(source === "microphone" ? { audio: constraints } : { video: constraints });
+  return stream.getTracks()[0];
+}
