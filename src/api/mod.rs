@@ -106,6 +106,8 @@ pub fn router(state: AppState) -> Router {
     let progress = OpenApiRouter::new()
         .routes(routes!(progress::mine))
         .routes(routes!(progress::stats))
+        .routes(routes!(progress::learners))
+        .routes(routes!(progress::completions))
         .routes(routes!(progress::report))
         .route_layer(limited(Bucket::Api));
 

@@ -195,3 +195,58 @@ pub async fn stats(db: &Db) -> Result<Vec<ModuleStats>, sqlx::Error> {
                ORDER BY m.order_index, m.created_at, m.id";
     on_pool!(db, |pool| sqlx::query_as(sql).fetch_all(pool).await)
 }
+
+/// How one learner is doing over all modules.
+#[derive(Debug, Clone, Serialize, ToSchema, FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct LearnerProgress {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+    /// Modules the learner completed.
+    pub completed: i64,
+    /// Modules the learner started and has not completed.
+    pub in_progress: i64,
+    /// Minutes over every module.
+    pub time_spent_minutes: i64,
+    /// The learner's latest report; `null` before the first.
+    pub last_accessed_at: Option<DateTime<Utc>>,
+}
+
+/// Every account with its progress, most recently active first (then by name).
+pub async fn learners(
+    db: &Db,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<LearnerProgress>, sqlx::Error> {
+    let sql = "SELECT u.id AS user_id, u.name, u.email,
+                      COUNT(CASE WHEN p.status = 'completed' THEN 1 END) AS completed,
+                      COUNT(CASE WHEN p.status = 'in_progress' THEN 1 END) AS in_progress,
+                      COALESCE(SUM(p.time_spent_minutes), 0) AS time_spent_minutes,
+                      MAX(p.last_accessed_at) AS last_accessed_at
+               FROM users u LEFT JOIN progress p ON p.user_id = u.id
+               GROUP BY u.id, u.name, u.email
+               ORDER BY MAX(p.last_accessed_at) DESC NULLS LAST, u.name, u.id
+               LIMIT $1 OFFSET $2";
+    on_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await)
+}
+
+/// When modules were completed since `since`, one timestamp per completion (the caller
+/// buckets them by day: a date expression would differ between the backends).
+pub async fn completions_since(
+    db: &Db,
+    since: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>, sqlx::Error> {
+    let sql = "SELECT completed_at FROM progress
+               WHERE status = 'completed' AND completed_at >= $1
+               ORDER BY completed_at";
+    let rows: Vec<(DateTime<Utc>,)> = on_pool!(db, |pool| sqlx::query_as(sql)
+        .bind(since)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows.into_iter().map(|(at,)| at).collect())
+}

@@ -209,7 +209,7 @@ async fn two_people_use_the_workbook_pages_in_chromium() {
         findings["pages"],
         json!(["modules", "note", "search", "audio"])
     );
-    assert_eq!(findings["screenshots"].as_array().unwrap().len(), 4);
+    assert_eq!(findings["screenshots"].as_array().unwrap().len(), 6);
     for shot in findings["screenshots"].as_array().unwrap() {
         assert!(Path::new(shot.as_str().unwrap()).is_file(), "{shot}");
     }
@@ -217,10 +217,11 @@ async fn two_people_use_the_workbook_pages_in_chromium() {
 
 /// Ada hosts a live session from the sessions page; Bob and Carol join it. Her camera and
 /// microphone reach both through the SFU, Bob (made a presenter) shares his screen, chat, a
-/// poll, an upvoted question and a raised hand round-trip, and her mute stops his audio.
+/// poll, an upvoted question and a raised hand round-trip, and her mute stops his audio. The
+/// recording's transcript then names both speakers and plays from a clicked line.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_runs_a_live_session_in_chromium() {
-    if !(browser_installed() && client_built()) {
+    if !(browser_installed() && client_built() && prerequisites()) {
         return;
     }
     let _turn = crate::media::ONE_AT_A_TIME.lock().await;
@@ -233,8 +234,22 @@ async fn a_host_runs_a_live_session_in_chromium() {
             json!({"email": format!("{}@example.com", name.to_lowercase()), "password": "password123", "id": id}),
         );
     }
-    let config = json!({"base": app.base, "people": people, "artifacts": ARTIFACTS});
+    let audio = tempfile::tempdir().unwrap();
+    let wav = crate::recording::speech_48k(audio.path(), "everyone", SENTENCE);
+    let config = json!({
+        "base": app.base,
+        "people": people,
+        "artifacts": ARTIFACTS,
+        "wav": wav,
+        "spoken": ["workbook", "notes", "answers", "fox", "dog"],
+    });
     let findings = run_browser("session.mjs", &config).await;
     assert_eq!(findings["muted"], true);
+    assert!(findings["transcript"].as_str().unwrap().contains("bob:"));
+    // #, attendance, chat messages, votes, questions, hands.
+    assert_eq!(
+        findings["engagement"],
+        json!(["1", "3", "1", "1", "1", "1"])
+    );
     assert_eq!(findings["screenshots"].as_array().unwrap().len(), 2);
 }

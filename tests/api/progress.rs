@@ -14,6 +14,7 @@ on_both_backends!(
     prerequisites_lock_until_completed,
     invalid_reports_are_refused,
     admins_see_per_module_stats,
+    admins_see_each_learner_and_completions_per_day,
     attendance_credits_completion,
 );
 
@@ -359,6 +360,80 @@ async fn admins_see_per_module_stats(backend: Backend) {
             let (got, want) = (got[key].as_f64().unwrap(), want[key].as_f64().unwrap());
             assert!((got - want).abs() < 1e-9, "{key}: {got} != {want}");
         }
+    }
+}
+
+/// The dashboard's numbers: each account's totals, most recently active first, and the
+/// completions of the last days with empty days kept.
+async fn admins_see_each_learner_and_completions_per_day(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let admin = app.user_with_role("admin@example.com", "admin").await;
+    let a = create_module(&app, &admin, module_body("A", json!({}))).await;
+    let b = create_module(&app, &admin, module_body("B", json!({}))).await;
+    let ann = app.user_with_role("ann@example.com", "user").await;
+    let bob = app.user_with_role("bob@example.com", "user").await;
+    let done = json!({"progressPercent": 100, "timeSpentMinutes": 30});
+    report(
+        &app,
+        &bob,
+        &a,
+        json!({"progressPercent": 40, "timeSpentMinutes": 5}),
+    )
+    .await;
+    report(&app, &ann, &a, done.clone()).await;
+    report(&app, &ann, &b, done).await;
+
+    let (status, body) = app
+        .get("/api/workbook/progress/learners", Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows: Vec<(&str, i64, i64, i64)> = body["learners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["email"].as_str().unwrap(),
+                l["completed"].as_i64().unwrap(),
+                l["inProgress"].as_i64().unwrap(),
+                l["timeSpentMinutes"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("ann@example.com", 2, 0, 60),
+            ("bob@example.com", 0, 1, 5),
+            ("admin@example.com", 0, 0, 0),
+        ],
+        "most recently active first, accounts without progress last"
+    );
+    assert_eq!(body["learners"][2]["lastAccessedAt"], Value::Null);
+
+    let (status, body) = app
+        .get("/api/workbook/progress/completions?days=7", Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let days = body["days"].as_array().unwrap();
+    assert_eq!(days.len(), 7);
+    assert_eq!(days[6]["date"], Utc::now().date_naive().to_string());
+    assert_eq!(days[6]["completed"], 2);
+    assert!(days[..6].iter().all(|d| d["completed"] == 0), "{body}");
+
+    for query in ["days=0", "days=366", "days=x"] {
+        let path = format!("/api/workbook/progress/completions?{query}");
+        let (status, body) = app.get(&path, Some(&admin)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+    }
+    for path in [
+        "/api/workbook/progress/learners",
+        "/api/workbook/progress/completions",
+    ] {
+        let (status, _) = app.get(path, Some(&ann)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
     }
 }
 

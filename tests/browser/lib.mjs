@@ -6,8 +6,9 @@ import { chromium } from "playwright-core";
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 360, height: 740 };
 
-/** Headless Chromium with fake camera, microphone and screen, and loopback WebRTC. */
-export function launch() {
+/** Headless Chromium with fake camera, microphone and screen, and loopback WebRTC; with
+ *  `microphoneWav`, every fake microphone plays that file. */
+export function launch(microphoneWav) {
   return chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: [
@@ -21,6 +22,7 @@ export function launch() {
       "--disable-background-networking",
       "--disable-component-update",
       "--no-first-run",
+      ...(microphoneWav ? [`--use-file-for-fake-audio-capture=${microphoneWav}`] : []),
     ],
   });
 }

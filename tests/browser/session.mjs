@@ -1,7 +1,9 @@
 // The session room end to end in headless Chromium (driven from tests/api/browser.rs): Ada
 // hosts, Bob and Carol join from the sessions page. Media crosses the SFU (Ada's camera and
 // microphone reach both; Bob, promoted to presenter, shares his screen), chat, a poll, an
-// upvoted question and a raised hand round-trip, and Ada's mute stops Bob's audio.
+// upvoted question and a raised hand round-trip, and Ada's mute stops Bob's audio. The
+// session is recorded (every fake microphone speaks the same sentence): afterwards the
+// recording's transcript names its speakers and a click on a line plays it from there.
 //
 //   node session.mjs '{"base": "...", "people": {...}, "artifacts": "..."}'
 //
@@ -9,9 +11,9 @@
 import { axe, check, launch, person, screenshots, signIn, sleep, waitFor } from "./lib.mjs";
 
 const config = JSON.parse(process.argv[2]);
-const { base, people, artifacts } = config;
+const { base, people, artifacts, wav, spoken } = config;
 const findings = { axe: {}, screenshots: [] };
-const browser = await launch();
+const browser = await launch(wav);
 
 /** Packets received so far of `source` from `name`, from the room's Connection table. */
 async function packets(who, name, source) {
@@ -90,6 +92,10 @@ try {
     await who.page.locator(".stats").evaluate((d) => (d.open = true));
   }
 
+  // Ada records; everyone is told, with the consent notice.
+  await ada.page.getByRole("button", { name: "Start recording" }).click();
+  for (const who of [ada, bob, carol]) await who.page.getByText("● Recording").waitFor();
+
   // Both see Ada's video play and receive her audio.
   for (const who of [bob, carol]) {
     await waitFor(`${who.name} decodes Ada's camera`, async () => (await framesOf(who, people.Ada.id, "camera")) > 10, 20000);
@@ -161,6 +167,34 @@ try {
   check(grew.length === 0, `no audio but Ada's grows after the mute: ${counts}`);
   check(await flowing(carol, "Ada", "microphone"), "Ada's audio still flows");
   findings.muted = true;
+
+  // Ada stops the recording and ends the session; its transcript names who spoke, and a
+  // click on a line plays that speaker's track from there.
+  await ada.page.getByRole("button", { name: "Stop recording" }).click();
+  ada.page.once("dialog", (dialog) => dialog.accept());
+  await ada.page.getByRole("button", { name: "End session" }).click();
+  await carol.page.getByText("The session has ended.").waitFor();
+  await ada.page.getByRole("link", { name: "This session's recordings" }).click();
+  const line = ada.page.locator(".transcript li", { hasText: "Bob:" }).first();
+  await line.waitFor({ timeout: 120000 });
+  const transcript = (await ada.page.locator(".transcript").innerText()).toLowerCase();
+  const word = spoken.find((w) => transcript.includes(w));
+  check(word, `the transcript has a spoken word: ${transcript}`);
+  check(transcript.includes("ada:"), `both speakers are named: ${transcript}`);
+  await ada.page.fill("input[type=search][id^=filter-]", word);
+  await ada.page.locator(".transcript mark").first().waitFor();
+  findings.axe.recordings = await axe(ada.page, "recordings");
+  await ada.page.locator(".transcript li").first().getByRole("button").click();
+  await waitFor("the recording plays from the line", () =>
+    ada.page.locator("audio[aria-label='Recording player']").evaluate((a) => !a.paused && a.currentTime > 0),
+  );
+  findings.transcript = transcript;
+
+  // Ada's dashboard counts the session's people and what they did.
+  await ada.page.getByRole("link", { name: "Dashboard", exact: true }).click();
+  const row = ada.page.locator("tr", { hasText: "Live demo" });
+  await row.waitFor();
+  findings.engagement = await row.locator("td").allInnerTexts();
 
   console.log(JSON.stringify(findings));
 } finally {

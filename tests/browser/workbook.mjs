@@ -79,9 +79,13 @@ try {
   await cards.nth(1).waitFor();
   findings.pages.push("modules");
 
-  // Admin view of learners' progress.
-  await ada.page.reload();
-  await ada.page.getByRole("heading", { name: "Learners' progress" }).waitFor();
+  // The admin's dashboard: Bob's completion counted, per learner and over time.
+  await ada.page.getByRole("link", { name: "Dashboard", exact: true }).click();
+  await ada.page.locator("tr", { hasText: "bob@example.com" }).locator("td").first().filter({ hasText: "1" }).waitFor();
+  await ada.page.getByRole("img", { name: "Modules completed over the last 30 days: 1 in all" }).waitFor();
+  await ada.page.getByText("Status:").waitFor();
+  await axe(ada.page, "dashboard");
+  await screenshots(ada.page, "dashboard");
 
   // Ada writes a note and shares it with Bob.
   await ada.page.getByRole("link", { name: "Notes", exact: true }).click();

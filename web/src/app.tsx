@@ -13,11 +13,13 @@ import { AudioPage } from "./pages/audio";
 import { RecordingPage } from "./pages/recording";
 import { SearchPage } from "./pages/search";
 import { SessionsPage } from "./pages/sessions";
+import { RecordingsPage } from "./pages/recordings";
 import { SearchBox } from "./ui/searchbox";
 import { Loading } from "./ui/feedback";
 
 const NotePage = lazy(() => import("./pages/note").then((m) => m.NotePage));
 const RoomPage = lazy(() => import("./pages/room").then((m) => m.RoomPage));
+const DashboardPage = lazy(() => import("./pages/dashboard").then((m) => m.DashboardPage));
 
 export function App() {
   const session = useSession();
@@ -49,6 +51,7 @@ export function App() {
           <NavLink href="/sessions">Sessions</NavLink>
           <NavLink href="/notes">Notes</NavLink>
           <NavLink href="/audio">Audio</NavLink>
+          {session.user.role !== "user" && <NavLink href="/dashboard">Dashboard</NavLink>}
         </nav>
         <SearchBox />
         <span class="who" title={session.user.email}>
@@ -65,11 +68,13 @@ export function App() {
             <Route path="/modules/:id">{(p) => <ModulePage id={p.id} />}</Route>
             <Route path="/sessions" component={SessionsPage} />
             <Route path="/sessions/:id">{(p) => <RoomPage id={p.id} />}</Route>
+            <Route path="/sessions/:id/recordings">{(p) => <RecordingsPage id={p.id} />}</Route>
             <Route path="/notes" component={NotesPage} />
             <Route path="/notes/:id">{(p) => <NotePage id={p.id} user={session.user} />}</Route>
             <Route path="/audio" component={AudioPage} />
             <Route path="/audio/:id">{(p) => <RecordingPage id={p.id} />}</Route>
             <Route path="/search" component={SearchPage} />
+            <Route path="/dashboard" component={DashboardPage} />
             <Route path="/">
               <Redirect to="/modules" replace />
             </Route>

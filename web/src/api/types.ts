@@ -46,6 +46,7 @@ export interface Module {
 export interface ModuleStats {
   moduleId: string;
   title: string;
+  learners: number;
   started: number;
   completed: number;
   averagePercent: number;
@@ -82,7 +83,7 @@ export interface SearchHit {
   snippet: string;
   recordingId?: string;
   start?: number;
-  moment?: { mediaUrl: string };
+  moment?: { sessionId: string; sessionRecordingId: string; trackId: string; speaker: string; offset: number; mediaUrl: string };
 }
 
 export interface Recording {

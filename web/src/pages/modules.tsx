@@ -1,6 +1,6 @@
 import { Link } from "wouter-preact";
 import { api } from "../api/client";
-import type { Module, ModuleStats } from "../api/types";
+import type { Module } from "../api/types";
 import { useSession } from "../session";
 import { ErrorBanner, Loading } from "../ui/feedback";
 import { useLoad } from "../ui/useload";
@@ -43,39 +43,10 @@ export function ModulesPage() {
           </li>
         ))}
       </ol>
-      {admin && <LearnerProgress />}
-    </section>
-  );
-}
-
-/** Admins: how far learners are in each module. */
-function LearnerProgress() {
-  const { value, error } = useLoad(() => api<{ modules: ModuleStats[] }>("GET", "/api/workbook/progress/stats"), []);
-  return (
-    <section aria-labelledby="learners-heading">
-      <h2 id="learners-heading">Learners' progress</h2>
-      <ErrorBanner error={error} />
-      {value && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Module</th>
-              <th scope="col">Started</th>
-              <th scope="col">Completed</th>
-              <th scope="col">Average</th>
-            </tr>
-          </thead>
-          <tbody>
-            {value.modules.map((s) => (
-              <tr key={s.moduleId}>
-                <th scope="row">{s.title}</th>
-                <td>{s.started}</td>
-                <td>{s.completed}</td>
-                <td>{Math.round(s.averagePercent)} %</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      {admin && (
+        <p>
+          How learners are doing: <Link href="/dashboard">the dashboard</Link>.
+        </p>
       )}
     </section>
   );

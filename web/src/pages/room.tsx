@@ -24,7 +24,10 @@ export function RoomPage({ id }: { id: string }) {
         <h1>{joined?.session.title ?? "Session"}</h1>
         <ErrorBanner error={room.error} />
         <Notice>{link.reason}</Notice>
-        <Link href="/sessions">Back to sessions</Link>
+        <p class="actions">
+          <Link href="/sessions">Back to sessions</Link>
+          <Link href={`/sessions/${id}/recordings`}>This session's recordings</Link>
+        </p>
       </section>
     );
   }

@@ -43,6 +43,10 @@ function hrefOf(hit: SearchHit): string {
     case "module":
       return `/modules/${hit.id}`;
     case "transcript":
+      if (hit.moment) {
+        const m = hit.moment;
+        return `/sessions/${m.sessionId}/recordings${query({ recording: m.sessionRecordingId, track: m.trackId, t: m.offset.toFixed(1) })}`;
+      }
       return `/audio/${hit.recordingId ?? hit.id}${query({ t: hit.start?.toFixed(1) })}`;
   }
 }

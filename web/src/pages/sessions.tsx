@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
-import { useLocation } from "wouter-preact";
+import { Link, useLocation } from "wouter-preact";
 import { api } from "../api/client";
+import { download } from "../api/download";
 import { useSession } from "../session";
 import { ErrorBanner, Loading } from "../ui/feedback";
 import { Field } from "../ui/form";
@@ -22,6 +23,7 @@ export function SessionsPage() {
   const canHost = user?.role === "premium" || user?.role === "admin";
   const live = useLoad(() => api<{ sessions: LiveSession[] }>("GET", "/api/workbook/sessions?status=live&limit=50"), []);
   const upcoming = useLoad(() => api<{ sessions: LiveSession[] }>("GET", "/api/workbook/sessions?status=upcoming&limit=50"), []);
+  const past = useLoad(() => api<{ sessions: LiveSession[] }>("GET", "/api/workbook/sessions?status=past&limit=20"), []);
   const [error, setError] = useState<unknown>(null);
   const [, navigate] = useLocation();
 
@@ -29,7 +31,7 @@ export function SessionsPage() {
     try {
       await action();
       setError(null);
-      await Promise.all([live.reload(), upcoming.reload()]);
+      await Promise.all([live.reload(), upcoming.reload(), past.reload()]);
     } catch (err) {
       setError(err);
     }
@@ -89,6 +91,23 @@ export function SessionsPage() {
                 Start {s.title}
               </button>
             )}
+          </li>
+        ))}
+      </ul>
+      <h2>Past</h2>
+      {past.value?.sessions.length === 0 && <p>No past sessions.</p>}
+      <ul class="cards">
+        {past.value?.sessions.map((s) => (
+          <li class="card" key={s.id}>
+            <h3>{s.title}</h3>
+            <div class="actions">
+              <Link href={`/sessions/${s.id}/recordings`}>Recordings of {s.title}</Link>
+              {mine(s) && (
+                <button type="button" onClick={() => download(`/api/workbook/sessions/${s.id}/export?format=md`, "minutes.md").catch(setError)}>
+                  Minutes of {s.title}
+                </button>
+              )}
+            </div>
           </li>
         ))}
       </ul>

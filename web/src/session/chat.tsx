@@ -22,8 +22,7 @@ export function ChatPanel({ room }: { room: Room }) {
   async function send(e: Event) {
     e.preventDefault();
     if (!text.trim()) return;
-    await room.send({ type: "chat.send", text, ...(to ? { to } : {}) });
-    setText("");
+    if (await room.send({ type: "chat.send", text, ...(to ? { to } : {}) })) setText("");
   }
 
   function onInput(value: string) {
@@ -31,7 +30,7 @@ export function ChatPanel({ room }: { room: Room }) {
     // The hub throttles typing to one every 2 s; sending more would only be refused.
     if (Date.now() - lastTyping.current > 2000) {
       lastTyping.current = Date.now();
-      void room.send({ type: "chat.typing", ...(to ? { to } : {}) }).catch(() => {});
+      void room.send({ type: "chat.typing", ...(to ? { to } : {}) });
     }
   }
 

@@ -121,7 +121,7 @@ export class Hub {
           return;
         }
         this.waiting.delete(frame.ref);
-        if (frame.type === "ack") waiting.resolve(frame.result);
+        if (frame.type === "ack") waiting.resolve(frame.result ?? {});
         else waiting.reject(new HubError(frame.code, frame.message));
         break;
       }

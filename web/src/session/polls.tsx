@@ -30,8 +30,9 @@ function NewPoll({ room }: { room: Room }) {
       .split("\n")
       .map((o) => o.trim())
       .filter(Boolean);
-    const { poll } = await room.send({ type: "poll.create", question, options: list, multiple: false, anonymous: false });
-    await room.send({ type: "poll.open", poll });
+    const created = await room.send({ type: "poll.create", question, options: list, multiple: false, anonymous: false });
+    if (!created) return;
+    await room.send({ type: "poll.open", poll: created.poll });
     setQuestion("");
     setOptions("");
   }

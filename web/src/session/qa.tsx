@@ -13,8 +13,7 @@ export function QaPanel({ room }: { room: Room }) {
 
   async function ask(e: Event) {
     e.preventDefault();
-    await room.send({ type: "qa.ask", text, anonymous });
-    setText("");
+    if (await room.send({ type: "qa.ask", text, anonymous })) setText("");
   }
 
   return (

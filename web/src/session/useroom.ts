@@ -19,7 +19,8 @@ export interface Room {
   typing: Record<string, number>;
   error: unknown;
   setError(err: unknown): void;
-  /** A hub request whose failure shows in the room's error banner. */
+  /** A hub request: its `ack` result, or `undefined` after showing its failure in the room's
+   *  banner (a dropped connection is shown by the link state instead). Never rejects. */
   send(message: { type: string } & Record<string, unknown>): Promise<any>;
   vote(poll: string, choices: number[]): Promise<void>;
   upvote(question: string): Promise<void>;
@@ -131,17 +132,15 @@ export function useRoom(sessionId: string): Room {
         try {
           return await hub.current!.request(message);
         } catch (err) {
-          setError(err);
-          throw err;
+          if (!(err instanceof HubError && err.code === "offline")) setError(err);
+          return undefined;
         }
       },
       async vote(poll, choices) {
-        await this.send({ type: "poll.vote", poll, choices });
-        setState((s) => s && withMyVote(s, poll, choices));
+        if (await this.send({ type: "poll.vote", poll, choices })) setState((s) => s && withMyVote(s, poll, choices));
       },
       async upvote(question) {
-        await this.send({ type: "qa.upvote", question });
-        setState((s) => s && withMyUpvote(s, question));
+        if (await this.send({ type: "qa.upvote", question })) setState((s) => s && withMyUpvote(s, question));
       },
       async toggle(source, deviceId) {
         const m = media.current;
