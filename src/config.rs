@@ -146,6 +146,9 @@ pub struct AuthConfig {
     pub secure_cookies: bool,
     /// How long an admin-issued password-reset link stays usable.
     pub password_reset_ttl_secs: u64,
+    /// Whether anyone may create an account (`POST /auth/register`); false makes an
+    /// invite-only server: admins create accounts, invite links admit guests.
+    pub allow_registration: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -98,6 +98,7 @@ pub fn email_taken(err: sqlx::Error) -> ApiError {
     request_body = RegisterRequest,
     responses(
         (status = 201, body = AuthResponse),
+        (status = 403, description = "`registration_closed`: `auth.allow_registration` is off", body = ErrorBody),
         (status = 409, description = "email already registered", body = ErrorBody),
         (status = 422, description = "invalid fields", body = ErrorBody),
         (status = 429, description = "rate limited", body = ErrorBody),
@@ -106,6 +107,13 @@ pub async fn register(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> ApiResult<Response> {
+    if !state.config.auth.allow_registration {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "registration_closed",
+            "this server does not take sign-ups: ask an admin for an account, or a host for an invite link",
+        ));
+    }
     let email = normalize_email(&req.email);
     Validator::new()
         .email(&email, "email")

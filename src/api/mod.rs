@@ -6,6 +6,7 @@ pub mod audio;
 pub mod auth;
 pub mod export;
 pub mod health;
+pub mod invites;
 pub mod modules;
 pub mod note_socket;
 pub mod notes;
@@ -49,6 +50,10 @@ pub fn router(state: AppState) -> Router {
     };
 
     let credentials = OpenApiRouter::new()
+        // Invite links are credentials too: guessing them is throttled like passwords.
+        .routes(routes!(invites::lookup))
+        .routes(routes!(invites::guest))
+        .routes(routes!(invites::rejoin))
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
         .routes(routes!(auth::reset_password))
@@ -121,6 +126,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(sessions::start))
         .routes(routes!(sessions::end))
         .routes(routes!(session_join::join))
+        .routes(routes!(invites::create, invites::list))
+        .routes(routes!(invites::revoke))
+        .routes(routes!(invites::accept))
         .routes(routes!(session_join::websocket))
         .routes(routes!(session_exports::export))
         .routes(routes!(session_exports::attendance_report))

@@ -14,8 +14,9 @@ use uuid::Uuid;
 
 use super::sessions::{ended, load};
 use crate::auth::extract::CurrentUser;
+use crate::auth::roles::Role;
 use crate::db::sessions::{LiveSession, SessionStatus};
-use crate::db::{self, session_participants, session_tickets};
+use crate::db::{self, invites, session_participants, session_tickets};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiPath, ApiQuery, ApiWebSocket, parse_json};
 use crate::http::public_url::public_base;
@@ -75,7 +76,7 @@ pub struct JoinResponse {
     params(("id" = Uuid, Path)), request_body(content = JoinRequest, description = "optional"), security(("bearer" = [])),
     responses(
         (status = 200, body = JoinResponse),
-        (status = 403, description = "`banned` from this session", body = ErrorBody),
+        (status = 403, description = "`banned` from this session, or `invite_required` (an invite-only session)", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "`session_not_live` (not started) or `session_ended`", body = ErrorBody),
     ))]
@@ -88,22 +89,24 @@ pub async fn join(
 ) -> ApiResult<Json<JoinResponse>> {
     let request = join_request(&body)?;
     let session = load(&state, id).await?;
-    match session.status {
-        SessionStatus::Scheduled => {
-            return Err(ApiError::conflict(
-                "session_not_live",
-                "the session has not started",
-            ));
-        }
-        SessionStatus::Ended => return Err(ended()),
-        SessionStatus::Live => {}
-    }
+    require_live(&session)?;
     let standing = session_participants::find(&state.db, id, caller.id).await?;
     if standing.as_ref().is_some_and(|s| s.banned) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "banned",
             "you were banned from this session",
+        ));
+    }
+    if session.settings.invite_only
+        && session.host_id != caller.id
+        && caller.role != Role::Admin
+        && !invites::is_invitee(&state.db, id, caller.id).await?
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invite_required",
+            "this session is open to invited people only: ask the host for an invite link",
         ));
     }
     let name = display_name(&state, &caller, request.display_name).await?;
@@ -113,38 +116,75 @@ pub async fn join(
         caller.role,
         standing.as_ref().and_then(|s| s.role.as_deref()),
     );
-    let account = roles::account(caller.role);
-    let info = ParticipantInfo {
-        participant: ParticipantId(caller.id),
-        name: name.clone(),
-        account,
+    let joining = Joining {
+        participant: caller.id,
+        name,
+        account: caller.role,
         role,
-        capabilities: capabilities_for(account, role),
+    };
+    Ok(Json(issue_ticket(&state, &headers, session, joining)))
+}
+
+/// Joining needs a live session: `session_not_live` before its start, `session_ended` after.
+pub fn require_live(session: &LiveSession) -> ApiResult<()> {
+    match session.status {
+        SessionStatus::Scheduled => Err(ApiError::conflict(
+            "session_not_live",
+            "the session has not started",
+        )),
+        SessionStatus::Ended => Err(ended()),
+        SessionStatus::Live => Ok(()),
+    }
+}
+
+/// Who is joining, as the hub will know them.
+pub struct Joining {
+    pub participant: Uuid,
+    pub name: String,
+    /// The account's role; `user` for a guest.
+    pub account: Role,
+    pub role: SessionRole,
+}
+
+/// A ticket for `joining` to connect to `session`'s hub, with everything the client needs.
+pub fn issue_ticket(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: LiveSession,
+    joining: Joining,
+) -> JoinResponse {
+    let account = roles::account(joining.account);
+    let info = ParticipantInfo {
+        participant: ParticipantId(joining.participant),
+        name: joining.name.clone(),
+        account,
+        role: joining.role,
+        capabilities: capabilities_for(account, joining.role),
         hidden: false,
     };
     let claims = TicketClaims::new(
-        id,
+        session.id,
         &info,
         &state.keys.issuer,
         state.config.auth.ticket_ttl_secs,
     );
-    Ok(Json(JoinResponse {
-        hub_url: hub_url(&state, &headers, id),
+    JoinResponse {
+        hub_url: hub_url(state, headers, session.id),
         participant: JoinedParticipant {
-            id: caller.id,
-            name,
+            id: joining.participant,
+            name: joining.name,
         },
-        role,
+        role: joining.role,
         capabilities: info.capabilities,
         ticket: ticket::issue(&state.keys, &claims),
         ticket_expires_at: claims.expires_at(),
         session,
         media_url: state.media.as_ref().map(|media| media.media_url()),
         ice_servers: match state.media {
-            Some(_) => ice_servers(&state.config.media, caller.id, Utc::now()),
+            Some(_) => ice_servers(&state.config.media, joining.participant, Utc::now()),
             None => Vec::new(),
         },
-    }))
+    }
 }
 
 /// The body is optional: empty means the defaults.

@@ -7,6 +7,7 @@
 //! decode from both: UUIDs (BLOB / UUID), timestamps (RFC 3339 TEXT / TIMESTAMPTZ), JSON
 //! (TEXT / JSONB). Each function in the submodules is one storage operation.
 
+pub mod invites;
 pub mod jobs;
 pub mod modules;
 pub mod note_documents;

@@ -26,28 +26,48 @@ pub async fn find(db: &Db, session: Uuid, user: Uuid) -> Result<Option<Standing>
         .await)
 }
 
+/// Rows here are for accounts only: a participant that is not an account is a guest, whose
+/// role and ban live in `session_guests` (the statements below write whichever exists).
+macro_rules! if_account {
+    () => {
+        " WHERE EXISTS (SELECT 1 FROM users WHERE id = $2) "
+    };
+}
+
 pub async fn set_role(db: &Db, session: Uuid, user: Uuid, role: &str) -> Result<(), sqlx::Error> {
-    let sql = "INSERT INTO session_participants (session_id, user_id, role) VALUES ($1, $2, $3) \
-               ON CONFLICT (session_id, user_id) DO UPDATE SET role = excluded.role";
-    on_pool!(db, |pool| sqlx::query(sql)
-        .bind(session)
-        .bind(user)
-        .bind(role)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+    let account = concat!(
+        "INSERT INTO session_participants (session_id, user_id, role) SELECT $1, $2, $3",
+        if_account!(),
+        "ON CONFLICT (session_id, user_id) DO UPDATE SET role = excluded.role"
+    );
+    let guest = "UPDATE session_guests SET role = $3 WHERE session_id = $1 AND id = $2";
+    for sql in [account, guest] {
+        on_pool!(db, |pool| sqlx::query(sql)
+            .bind(session)
+            .bind(user)
+            .bind(role)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+    }
     Ok(())
 }
 
 pub async fn ban(db: &Db, session: Uuid, user: Uuid) -> Result<(), sqlx::Error> {
-    let sql = "INSERT INTO session_participants (session_id, user_id, banned) VALUES ($1, $2, TRUE) \
-               ON CONFLICT (session_id, user_id) DO UPDATE SET banned = TRUE";
-    on_pool!(db, |pool| sqlx::query(sql)
-        .bind(session)
-        .bind(user)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+    let account = concat!(
+        "INSERT INTO session_participants (session_id, user_id, banned) SELECT $1, $2, TRUE",
+        if_account!(),
+        "ON CONFLICT (session_id, user_id) DO UPDATE SET banned = TRUE"
+    );
+    let guest = "UPDATE session_guests SET banned = TRUE WHERE session_id = $1 AND id = $2";
+    for sql in [account, guest] {
+        on_pool!(db, |pool| sqlx::query(sql)
+            .bind(session)
+            .bind(user)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+    }
     Ok(())
 }
 
@@ -58,10 +78,12 @@ pub async fn joined(
     user: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let sql = "INSERT INTO session_participants (session_id, user_id, joined_at) VALUES ($1, $2, $3) \
-               ON CONFLICT (session_id, user_id) DO UPDATE SET \
-               joined_at = COALESCE(session_participants.joined_at, excluded.joined_at), \
-               left_at = NULL";
+    let sql = concat!(
+        "INSERT INTO session_participants (session_id, user_id, joined_at) SELECT $1, $2, $3",
+        if_account!(),
+        "ON CONFLICT (session_id, user_id) DO UPDATE SET \
+         joined_at = COALESCE(session_participants.joined_at, excluded.joined_at), left_at = NULL"
+    );
     on_pool!(db, |pool| sqlx::query(sql)
         .bind(session)
         .bind(user)

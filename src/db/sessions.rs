@@ -16,6 +16,9 @@ use crate::on_pool;
 pub struct SessionSettings {
     /// Everyone but hosts and cohosts waits in the lobby until admitted.
     pub lobby: bool,
+    /// Only people with an invite (accounts that accepted one, and guests) may join, besides
+    /// the host and admins.
+    pub invite_only: bool,
 }
 
 /// Stored as its serde spelling; an unknown stored value is a decoding error, not a default.

@@ -20,6 +20,7 @@ mod hub_chat;
 mod hub_crash;
 mod hub_hardening;
 mod hub_moderation;
+mod invites;
 mod login_lifetime;
 mod media;
 mod modules;

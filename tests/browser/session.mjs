@@ -1,7 +1,8 @@
 // The session room end to end in headless Chromium (driven from tests/api/browser.rs): Ada
-// hosts, Bob and Carol join from the sessions page. Media crosses the SFU (Ada's camera and
-// microphone reach both; Bob, promoted to presenter, shares his screen), chat, a poll, an
-// upvoted question and a raised hand round-trip, and Ada's mute stops Bob's audio. The
+// hosts, Bob joins from the sessions page, Carol (no account) as a guest from an invite
+// link. Media crosses the SFU (Ada's camera and microphone reach both; Bob, promoted to
+// presenter, shares his screen), chat, a poll, an upvoted question and a raised hand
+// round-trip, and Ada's mute stops Bob's audio. The
 // session is recorded (every fake microphone speaks the same sentence): afterwards the
 // recording's transcript names its speakers and a click on a line plays it from there.
 //
@@ -72,22 +73,33 @@ async function tab(who, name) {
 
 try {
   const [ada, bob, carol] = await Promise.all(["Ada", "Bob", "Carol"].map((name) => person(browser, base, name)));
-  for (const who of [ada, bob, carol]) await signIn(who, people[who.name].email, people[who.name].password);
+  for (const who of [ada, bob]) await signIn(who, people[who.name].email, people[who.name].password);
 
   // Ada schedules the session, starts it and opens the room with camera and microphone on.
   await ada.page.getByRole("link", { name: "Sessions" }).click();
   await ada.page.fill("#s-title", "Live demo");
   await ada.page.getByRole("button", { name: "Schedule" }).click();
   await ada.page.getByRole("button", { name: "Start Live demo" }).click();
+  // An invite link for guests.
+  await ada.page.getByText("Invite people to Live demo").click();
+  await ada.page.getByRole("button", { name: "Create invite link" }).click();
+  const inviteUrl = await ada.page.locator(".invite-url").inputValue();
+  check(inviteUrl.includes("/invite#token="), `an invite link: ${inviteUrl}`);
   findings.axe.sessions = await axe(ada.page, "sessions");
   await ada.page.getByRole("button", { name: "Join Live demo" }).click();
   await ada.page.getByRole("button", { name: "Start camera" }).click();
   await ada.page.getByRole("button", { name: "Unmute microphone" }).click();
   await ada.page.getByRole("button", { name: "Stop camera" }).waitFor();
 
+  await bob.page.getByRole("link", { name: "Sessions" }).click();
+  await bob.page.getByRole("button", { name: "Join Live demo" }).click();
+  await carol.page.goto(inviteUrl);
+  await carol.page.getByRole("heading", { name: "You are invited to Live demo" }).waitFor();
+  findings.axe.invite = await axe(carol.page, "invite");
+  await carol.page.fill("#guest-name", "Carol");
+  await carol.page.getByRole("button", { name: "Join as a guest" }).click();
+  await carol.page.waitForURL(/\/guest\/[0-9a-f-]{36}$/);
   for (const who of [bob, carol]) {
-    await who.page.getByRole("link", { name: "Sessions" }).click();
-    await who.page.getByRole("button", { name: "Join Live demo" }).click();
     await who.page.locator(".room").waitFor();
     await who.page.locator(".stats").evaluate((d) => (d.open = true));
   }
@@ -167,6 +179,24 @@ try {
   check(grew.length === 0, `no audio but Ada's grows after the mute: ${counts}`);
   check(await flowing(carol, "Ada", "microphone"), "Ada's audio still flows");
   findings.muted = true;
+
+  // Carol's connection drops for longer than the server keeps her peer: on return she gets
+  // the chat she missed (resume) and Ada's video again (a new peer).
+  await carol.context.setOffline(true);
+  await carol.page.getByText("Reconnecting to the session…").waitFor();
+  await tab(ada, "Chat");
+  await ada.page.fill("#chat-text", "While you were away");
+  await ada.page.getByRole("button", { name: "Send" }).click();
+  await sleep(11000);
+  await carol.context.setOffline(false);
+  await tab(carol, "Chat");
+  await carol.page.locator(".chat li", { hasText: "While you were away" }).waitFor({ timeout: 20000 });
+  await waitFor("Carol decodes Ada's camera again", async () => {
+    const before = await framesOf(carol, people.Ada.id, "camera");
+    await sleep(1000);
+    return (await framesOf(carol, people.Ada.id, "camera")) > before + 5;
+  }, 30000);
+  findings.rejoined = true;
 
   // Ada stops the recording and ends the session; its transcript names who spoke, and a
   // click on a line plays that speaker's track from there.

@@ -14,6 +14,8 @@ import { RecordingPage } from "./pages/recording";
 import { SearchPage } from "./pages/search";
 import { SessionsPage } from "./pages/sessions";
 import { RecordingsPage } from "./pages/recordings";
+import { InvitePage } from "./pages/invite";
+import { guestJoin, guestPass } from "./session/hub";
 import { SearchBox } from "./ui/searchbox";
 import { Loading } from "./ui/feedback";
 
@@ -26,6 +28,9 @@ export function App() {
   const [location] = useLocation();
   if (session.status === "loading") return <Loading label="Starting" />;
   if (location.startsWith("/reset-password")) return <ResetPasswordPage />;
+  if (location === "/invite") return <InvitePage />;
+  const guestRoom = /^\/guest\/([0-9a-f-]{36})$/.exec(location);
+  if (guestRoom) return <GuestRoom sessionId={guestRoom[1]} />;
   if (session.status === "signed-out") {
     return (
       <Switch>
@@ -96,6 +101,22 @@ export function App() {
         </Suspense>
       </main>
     </>
+  );
+}
+
+/** A guest's room: no account, the pass from the invite page, nothing but the session. */
+function GuestRoom({ sessionId }: { sessionId: string }) {
+  const pass = guestPass(sessionId);
+  return (
+    <main id="main">
+      <Suspense fallback={<Loading label="Joining the session" />}>
+        {pass ? (
+          <RoomPage id={sessionId} join={guestJoin(sessionId, pass)} />
+        ) : (
+          <p>This tab has no guest pass for the session: open the invite link again.</p>
+        )}
+      </Suspense>
+    </main>
   );
 }
 

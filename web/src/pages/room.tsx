@@ -5,6 +5,7 @@ import { MediaControls } from "../session/controls";
 import { PeoplePanel } from "../session/people";
 import { PollsPanel } from "../session/polls";
 import { QaPanel } from "../session/qa";
+import type { Joined } from "../session/hub";
 import { useRoom, type Room } from "../session/useroom";
 import { ConnectionStats, VideoGrid } from "../session/video";
 import { ErrorBanner, Loading, Notice } from "../ui/feedback";
@@ -13,8 +14,8 @@ const TABS = { chat: "Chat", polls: "Polls", qa: "Q&A", people: "People" } as co
 type Tab = keyof typeof TABS;
 
 /** The live session: video, media controls, chat, polls, Q&A, hands, and the host's controls. */
-export function RoomPage({ id }: { id: string }) {
-  const room = useRoom(id);
+export function RoomPage({ id, join }: { id: string; join?: () => Promise<Joined> }) {
+  const room = useRoom(id, join);
   const [tab, setTab] = useState<Tab>("chat");
   const { state, link, joined } = room;
 
@@ -79,6 +80,7 @@ export function RoomPage({ id }: { id: string }) {
             ))}
           </div>
           <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+            <h2 class="visually-hidden">{TABS[tab]}</h2>
             {tab === "chat" && <ChatPanel room={room} />}
             {tab === "polls" && <PollsPanel room={room} />}
             {tab === "qa" && <QaPanel room={room} />}

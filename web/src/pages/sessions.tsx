@@ -47,7 +47,7 @@ export function SessionsPage() {
           title: form.get("title"),
           description: form.get("description") || undefined,
           scheduledStart: when ? new Date(when).toISOString() : new Date().toISOString(),
-          settings: { lobby: form.get("lobby") === "on" },
+          settings: { lobby: form.get("lobby") === "on", inviteOnly: form.get("inviteOnly") === "on" },
         },
       }),
     );
@@ -76,6 +76,9 @@ export function SessionsPage() {
                 </button>
               )}
             </div>
+            {mine(s) && <InviteForm session={s} />}
+            <div>
+            </div>
           </li>
         ))}
       </ul>
@@ -91,6 +94,7 @@ export function SessionsPage() {
                 Start {s.title}
               </button>
             )}
+            {mine(s) && <InviteForm session={s} />}
           </li>
         ))}
       </ul>
@@ -126,11 +130,75 @@ export function SessionsPage() {
           <label class="check">
             <input type="checkbox" name="lobby" /> Participants wait in a lobby until admitted
           </label>
+          <label class="check">
+            <input type="checkbox" name="inviteOnly" /> Only invited people may join
+          </label>
           <button type="submit" class="primary">
             Schedule
           </button>
         </form>
       )}
     </section>
+  );
+}
+
+/** A host's invite link for one session: the role it grants, guests or not, uses, expiry. */
+function InviteForm({ session }: { session: LiveSession }) {
+  const [url, setUrl] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const id = (name: string) => `invite-${name}-${session.id}`;
+
+  async function create(e: Event) {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    const number = (key: string) => (form.get(key) ? Number(form.get(key)) : undefined);
+    try {
+      const invite = await api<{ url: string }>("POST", `/api/workbook/sessions/${session.id}/invites`, {
+        body: {
+          role: form.get("role"),
+          guests: form.get("guests") === "on",
+          maxUses: number("maxUses"),
+          expiresInMinutes: number("expiresInMinutes"),
+        },
+      });
+      setUrl(invite.url);
+      setError(null);
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  return (
+    <details class="invite">
+      <summary>Invite people to {session.title}</summary>
+      <form class="stack" onSubmit={create}>
+        <label for={id("role")}>They join as</label>
+        <select id={id("role")} name="role">
+          <option value="participant">participant</option>
+          <option value="viewer">viewer (watch and chat only)</option>
+          <option value="presenter">presenter (may share media)</option>
+        </select>
+        <label class="check">
+          <input type="checkbox" name="guests" defaultChecked /> People without an account may join as guests
+        </label>
+        <Field id={id("uses")} name="maxUses" label="How many people (empty: no limit)" error={error}>
+          <input id={id("uses")} name="maxUses" type="number" min={1} max={10000} />
+        </Field>
+        <Field id={id("expiry")} name="expiresInMinutes" label="Valid for minutes (empty: until the session ends)" error={error}>
+          <input id={id("expiry")} name="expiresInMinutes" type="number" min={1} max={43200} />
+        </Field>
+        <button type="submit">Create invite link</button>
+      </form>
+      <ErrorBanner error={error} />
+      {url && (
+        <p class="inline">
+          <label for={id("url")}>Invite link</label>
+          <input id={id("url")} class="invite-url" readOnly value={url} onFocus={(e) => e.currentTarget.select()} />
+          <button type="button" onClick={() => void navigator.clipboard?.writeText(url)}>
+            Copy
+          </button>
+        </p>
+      )}
+    </details>
   );
 }

@@ -53,14 +53,29 @@ export class Hub {
   private stopped = false;
   private retry = 0;
 
+  /** The browser says the network is gone: a socket would only hang until the server's
+   *  ping timeout, so close it now and reconnect as soon as the network is back. */
+  private readonly offline = () => this.ws?.close(4999, "offline");
+  private readonly online = () => {
+    this.retry = 0;
+    this.wake?.();
+  };
+  private wake: (() => void) | null = null;
+
   constructor(
     readonly sessionId: string,
     private readonly handlers: HubHandlers,
-  ) {}
+    /** How a ticket is obtained: the account's join, or a guest's rejoin with its pass. */
+    private readonly join: () => Promise<Joined> = () =>
+      api<Joined>("POST", `/api/workbook/sessions/${sessionId}/join`, { body: {} }),
+  ) {
+    window.addEventListener("offline", this.offline);
+    window.addEventListener("online", this.online);
+  }
 
   /** Joins (a fresh ticket each time) and connects; resolves with the join's answer. */
   async connect(): Promise<Joined> {
-    const joined = await api<Joined>("POST", `/api/workbook/sessions/${this.sessionId}/join`, { body: {} });
+    const joined = await this.join();
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     // The server's hubUrl names the host it was reached at; the page's own origin is the one
     // this browser can reach (and the one the CSP allows).
@@ -89,6 +104,8 @@ export class Hub {
 
   close() {
     this.stopped = true;
+    window.removeEventListener("offline", this.offline);
+    window.removeEventListener("online", this.online);
     this.ws?.close(1000);
   }
 
@@ -141,7 +158,11 @@ export class Hub {
   /** Back off 0.5, 1, 2 … 8 s; each attempt joins for a new ticket and resumes from `lastSeq`. */
   private async reconnect() {
     while (!this.stopped) {
-      await new Promise((r) => setTimeout(r, Math.min(8000, 500 * 2 ** this.retry++)));
+      await new Promise<void>((r) => {
+        this.wake = r;
+        setTimeout(r, Math.min(8000, 500 * 2 ** this.retry++));
+      });
+      this.wake = null;
       try {
         await this.connect();
         this.handlers.reconnected();
@@ -156,4 +177,27 @@ export class Hub {
       }
     }
   }
+}
+
+/** A guest's pass for one session, kept for the tab's life (sessionStorage). */
+export interface GuestPass {
+  id: string;
+  secret: string;
+}
+
+const passKey = (sessionId: string) => `workbook-guest-${sessionId}`;
+
+export function saveGuestPass(sessionId: string, pass: GuestPass) {
+  sessionStorage.setItem(passKey(sessionId), JSON.stringify(pass));
+}
+
+export function guestPass(sessionId: string): GuestPass | null {
+  const stored = sessionStorage.getItem(passKey(sessionId));
+  return stored ? (JSON.parse(stored) as GuestPass) : null;
+}
+
+/** The guest's way to a ticket: its id and secret, no account. */
+export function guestJoin(sessionId: string, pass: GuestPass): () => Promise<Joined> {
+  return () =>
+    api<Joined>("POST", `/api/workbook/sessions/${sessionId}/guest-join`, { body: { guestId: pass.id, secret: pass.secret } });
 }

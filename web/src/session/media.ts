@@ -28,8 +28,14 @@ export class Media {
     iceServers: RTCIceServer[],
     private readonly onTracks: (tracks: RemoteTrack[]) => void,
     private readonly onError: (err: unknown) => void,
+    onFailed: () => void,
   ) {
     this.pc = new RTCPeerConnection({ iceServers });
+    // ICE or DTLS gave up (or the server closed the peer after a long drop): the caller
+    // starts a new peer and publishes the same tracks on it.
+    this.pc.onconnectionstatechange = () => {
+      if (this.pc.connectionState === "failed") onFailed();
+    };
     this.pc.ontrack = (e) => {
       this.received.set(e.track.id, e.track);
       e.track.onended = () => this.changed();
@@ -95,6 +101,18 @@ export class Media {
   close() {
     for (const t of this.sending.values()) t.sender.track?.stop();
     this.pc.close();
+  }
+
+  /** Closes the peer but keeps the local tracks, returned for a new peer to publish. */
+  detach(): { source: Source; track: MediaStreamTrack }[] {
+    const kept: { source: Source; track: MediaStreamTrack }[] = [];
+    for (const source of this.sending.keys()) {
+      const track = this.local(source);
+      if (track) kept.push({ source, track });
+    }
+    this.pc.onconnectionstatechange = null;
+    this.pc.close();
+    return kept;
   }
 
   private async offer() {

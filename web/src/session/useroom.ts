@@ -29,9 +29,13 @@ export interface Room {
   media: Media | null;
 }
 
+/** A little under the server's default grace, so a peer it may have closed is replaced. */
+const MEDIA_GRACE_MS = 8000;
+
 const MUTED_SOURCE: Record<string, Source> = { audio: "microphone", video: "camera", screen: "screen" };
 
-export function useRoom(sessionId: string): Room {
+/** The room of `sessionId`; `join` gets each ticket (default: the signed-in account's). */
+export function useRoom(sessionId: string, join?: () => Promise<Joined>): Room {
   const [joined, setJoined] = useState<Joined | null>(null);
   const [state, setState] = useState<RoomState | null>(null);
   const [capabilities, setCapabilities] = useState<Set<string>>(new Set());
@@ -48,18 +52,29 @@ export function useRoom(sessionId: string): Room {
   useEffect(() => {
     // Set when the join answers, which is before the hub's first frame arrives.
     let joinedNow: Joined | null = null;
+    let droppedAt = 0;
+    // A new peer, publishing what the old one sent (after an ICE failure or a long drop).
+    const startMedia = (republish: { source: Source; track: MediaStreamTrack }[] = []) => {
+      if (!joinedNow?.mediaUrl) return;
+      const m: Media = new Media(h, joinedNow.iceServers, setTracks, setError, () => {
+        if (media.current === m) startMedia(m.detach());
+      });
+      media.current = m;
+      setTracks([]);
+      void m.join();
+      for (const { source, track } of republish) void m.publish(source, track);
+    };
     const h = new Hub(sessionId, {
       welcome(frame) {
         setCapabilities(new Set(frame.capabilities));
         if (frame.lobby) return setLink({ state: "lobby" });
         if (frame.snapshot) setState(fromSnapshot(frame.snapshot));
         setLink({ state: "live" });
-        // After a short drop the peer is still there (the server keeps it for a grace period).
-        if (!media.current && joinedNow?.mediaUrl) {
-          const m = new Media(h, joinedNow.iceServers, setTracks, setError);
-          media.current = m;
-          void m.join();
-        }
+        // After a short drop the peer is still there (the server keeps it for
+        // `media.reconnect_grace_secs`, 10 s by default); after a longer one it is gone.
+        if (!media.current) startMedia();
+        else if (droppedAt && Date.now() - droppedAt > MEDIA_GRACE_MS) startMedia(media.current.detach());
+        droppedAt = 0;
       },
       event(seq, at, event) {
         setState((s) => s && apply(s, seq, at, event));
@@ -79,6 +94,7 @@ export function useRoom(sessionId: string): Room {
         media.current?.serverOffer(sdp);
       },
       closed(reason, final) {
+        droppedAt = Date.now();
         setLink({ state: final ? "closed" : "reconnecting", reason });
         if (final) {
           media.current?.close();
@@ -86,7 +102,7 @@ export function useRoom(sessionId: string): Room {
         }
       },
       reconnected() {},
-    });
+    }, join);
     hub.current = h;
     // The server already stopped forwarding it; stop capturing too, and say so.
     const stopLocal = async (source: Source | undefined) => {
