@@ -30,6 +30,9 @@ try {
       const config = formFactor === "desktop" ? (await import("lighthouse/core/config/desktop-config.js")).default : undefined;
       const result = await lighthouse(`${base}${path}`, flags, config);
       const { categories, audits } = result.lhr;
+      // A signed-out page would redirect to /signin and measure the wrong page.
+      const landed = new URL(result.lhr.finalDisplayedUrl).pathname;
+      if (landed !== path) throw new Error(`${path} ended at ${landed}: not signed in?`);
       rows.push({
         page: name,
         formFactor,

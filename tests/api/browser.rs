@@ -151,17 +151,12 @@ async fn the_server_serves_the_client_with_deep_links_and_cached_assets() {
 
 /// Ada (an admin) and Bob in two browser contexts: sign-in and sign-up, modules unlocking as
 /// Bob completes a prerequisite, a note Ada shares and both edit at once (seeing each other's
-/// cursors, Bob offline for a while), search, and Bob's upload transcribed. axe finds no
-/// serious violation on any page; screenshots land in `target/tmp/browser/`.
+/// cursors, Bob offline for a while), search, Bob's upload and voice note transcribed, and
+/// the admin's dashboard. axe finds no serious violation on any page; screenshots land in
+/// `target/tmp/browser/`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_use_the_workbook_pages_in_chromium() {
-    let browser = installed("/usr/bin/chromium", "the browser client end to end").is_some()
-        && installed(
-            "tests/browser/node_modules/playwright-core",
-            "the browser client end to end",
-        )
-        .is_some();
-    if !(browser && client_built() && prerequisites()) {
+    if !(browser_installed() && client_built() && prerequisites()) {
         return;
     }
     let _turn = crate::media::ONE_AT_A_TIME.lock().await;
@@ -185,29 +180,10 @@ async fn two_people_use_the_workbook_pages_in_chromium() {
         "spoken": ["fox", "dog", "workbook", "notes", "answers"],
         "artifacts": ARTIFACTS,
     });
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/workbook.mjs");
-    let run = tokio::process::Command::new("node")
-        .arg(script)
-        .arg(config.to_string())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(240), run)
-        .await
-        .expect("the browser test finishes within 4 minutes")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "workbook.mjs failed:\n{stdout}\n{stderr}"
-    );
-    let findings: serde_json::Value =
-        serde_json::from_str(stdout.lines().last().unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    eprintln!("{findings}");
+    let findings = run_browser("workbook.mjs", &config).await;
     assert_eq!(
         findings["pages"],
-        json!(["modules", "note", "search", "audio"])
+        json!(["modules", "note", "search", "audio", "voice note"])
     );
     assert_eq!(findings["screenshots"].as_array().unwrap().len(), 6);
     for shot in findings["screenshots"].as_array().unwrap() {
@@ -216,12 +192,12 @@ async fn two_people_use_the_workbook_pages_in_chromium() {
 }
 
 /// Ada hosts a live session from the sessions page; Bob joins it, Carol as a guest through
-/// an invite link. Her camera and
-/// microphone reach both through the SFU, Bob (made a presenter) shares his screen, chat, a
-/// poll, an upvoted question and a raised hand round-trip, and her mute stops his audio. The
-/// recording's transcript then names both speakers and plays from a clicked line. Carol's
-/// connection drops for longer than the server keeps her peer: she catches up on the chat and
-/// gets video again.
+/// an invite link. Ada's camera and microphone reach both through the SFU, Bob (made a
+/// presenter) shares his screen, chat, a poll, an upvoted question and a raised hand
+/// round-trip, and her mute stops his audio. Carol's connection drops for longer than the
+/// server keeps her peer: she catches up on the chat and gets video again. The recording's
+/// transcript then names both speakers and plays from a clicked line, and Ada's dashboard
+/// counts the session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_host_runs_a_live_session_in_chromium() {
     if !(browser_installed() && client_built() && prerequisites()) {

@@ -104,6 +104,8 @@ try {
 
   // Bob finds it among his notes, opens it, and both type at once.
   await bob.page.getByRole("link", { name: "Notes", exact: true }).click();
+  await bob.page.getByRole("link", { name: "Workshop plan" }).waitFor();
+  await axe(bob.page, "notes");
   await bob.page.getByRole("link", { name: "Workshop plan" }).click();
   await bob.page.locator(".link.connected").waitFor();
   await waitFor("Bob sees Ada's text", async () => (await editorText(bob.page)).includes("retrospective"));
@@ -167,6 +169,28 @@ try {
   await axe(bob.page, "recording");
   findings.transcript = transcript;
   findings.pages.push("audio");
+
+  // A voice note recorded in the browser (MediaRecorder, the fake microphone's beeps) is
+  // accepted and transcribed.
+  await bob.page.getByRole("link", { name: "Audio", exact: true }).click();
+  await bob.page.getByRole("button", { name: "Record a voice note" }).click();
+  await bob.page.getByText("Recording…").waitFor();
+  await new Promise((r) => setTimeout(r, 2500));
+  await bob.page.getByRole("button", { name: "Stop and transcribe" }).click();
+  await bob.page.waitForURL(/\/audio\/[0-9a-f-]{36}$/).catch(async (err) => {
+    const alerts = await bob.page.getByRole("alert").allInnerTexts();
+    throw new Error(`the voice note was not accepted: ${alerts.join(" | ") || err.message}`);
+  });
+  // The transcript's heading shows once the job is done (beeps may transcribe to nothing).
+  await bob.page.getByRole("heading", { name: "Transcript" }).waitFor({ timeout: 60000 });
+  const length = await bob.page.locator("article p.meta").first().innerText();
+  check(/^0:0[2-9]$/.test(length), `the voice note lasts the 2.5 s recorded: ${length}`);
+  findings.pages.push("voice note");
+
+  // The reset page an admin's link opens.
+  await bob.page.goto("/reset-password#token=abc");
+  await bob.page.getByRole("heading", { name: "Choose a new password" }).waitFor();
+  await axe(bob.page, "reset-password");
 
   // An unknown client route shows the client's own page, not a server error.
   await bob.page.goto("/no/such/page");

@@ -1,17 +1,17 @@
 import { useRef, useState } from "preact/hooks";
 import { Link, useLocation } from "wouter-preact";
 import { api } from "../api/client";
-import type { Recording } from "../api/types";
+import type { Recording as StoredRecording } from "../api/types";
+import { canRecord, startRecording, type Recording } from "../audio/recorder";
 import { upload } from "../api/upload";
 import { ErrorBanner, Loading, ProgressBar } from "../ui/feedback";
 import { useLoad } from "../ui/useload";
 
-/** Containers the server accepts that browsers can record into, best first. */
-const RECORDING_TYPES = ["audio/ogg;codecs=opus", "audio/mp4;codecs=mp4a.40.2", "audio/mp4"];
+const EXTENSION: Record<string, string> = { "audio/wav": "wav", "audio/ogg;codecs=opus": "opus", "audio/mp4;codecs=mp4a.40.2": "m4a" };
 
 /** Uploads (drag and drop or a file picker), voice recording, and my recordings. */
 export function AudioPage() {
-  const list = useLoad(() => api<{ recordings: Recording[] }>("GET", "/api/workbook/audio?limit=100"), []);
+  const list = useLoad(() => api<{ recordings: StoredRecording[] }>("GET", "/api/workbook/audio?limit=100"), []);
   const [, navigate] = useLocation();
   const [sent, setSent] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -23,8 +23,8 @@ export function AudioPage() {
     try {
       const form = new FormData();
       form.set("title", title.slice(0, 255) || "Recording");
-      form.set("audio", file, file instanceof File ? file.name : "recording");
-      const { recording } = await upload<{ recording: Recording }>("/api/workbook/audio", form, setSent);
+      form.set("audio", file, file instanceof File ? file.name : `voice-note.${EXTENSION[file.type] ?? "bin"}`);
+      const { recording } = await upload<{ recording: StoredRecording }>("/api/workbook/audio", form, setSent);
       await api("POST", "/api/workbook/audio/transcribe", { body: { recordingId: recording.id } });
       navigate(`/audio/${recording.id}`);
     } catch (err) {
@@ -84,41 +84,32 @@ export function AudioPage() {
 }
 
 function VoiceRecorder({ onDone }: { onDone: (blob: Blob) => void }) {
-  const recorder = useRef<MediaRecorder | null>(null);
-  const [recording, setRecording] = useState(false);
+  const recording = useRef<Recording | null>(null);
+  const [active, setActive] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const type = typeof MediaRecorder === "undefined" ? undefined : RECORDING_TYPES.find((t) => MediaRecorder.isTypeSupported(t));
-  if (!type) return <p class="meta">This browser cannot record audio in a format the server accepts; upload a file instead.</p>;
+  if (!canRecord()) return <p class="meta">This browser cannot record audio; upload a file instead.</p>;
 
   async function start() {
     setError(null);
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      const chunks: Blob[] = [];
-      const r = new MediaRecorder(stream, { mimeType: type });
-      r.ondataavailable = (e) => chunks.push(e.data);
-      r.onstop = () => {
-        stream.getTracks().forEach((t) => t.stop());
-        onDone(new Blob(chunks, { type }));
-      };
-      r.start();
-      recorder.current = r;
-      setRecording(true);
+      recording.current = await startRecording();
+      setActive(true);
     } catch (err) {
       setError(err instanceof DOMException ? new Error(`The microphone is not available: ${err.message}`) : err);
     }
   }
 
-  function stop() {
-    recorder.current?.stop();
-    recorder.current = null;
-    setRecording(false);
+  async function stop() {
+    const current = recording.current;
+    recording.current = null;
+    setActive(false);
+    if (current) onDone(await current.stop());
   }
 
   return (
     <div class="actions">
-      {recording ? (
-        <button type="button" class="danger" onClick={stop}>
+      {active ? (
+        <button type="button" class="danger" onClick={() => void stop()}>
           Stop and transcribe
         </button>
       ) : (
@@ -126,7 +117,7 @@ function VoiceRecorder({ onDone }: { onDone: (blob: Blob) => void }) {
           Record a voice note
         </button>
       )}
-      {recording && <span role="status">Recording…</span>}
+      {active && <span role="status">Recording…</span>}
       <ErrorBanner error={error} />
     </div>
   );

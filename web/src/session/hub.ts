@@ -23,7 +23,6 @@ export interface HubHandlers {
   mediaOffer(sdp: string): void;
   /** The connection is down: `final` when reconnecting cannot help (removed, banned, ended). */
   closed(reason: string, final: boolean): void;
-  reconnected(): void;
 }
 
 export class HubError extends Error {
@@ -165,7 +164,6 @@ export class Hub {
       this.wake = null;
       try {
         await this.connect();
-        this.handlers.reconnected();
         return;
       } catch (err) {
         // A refused join (ended, banned) will not get better by retrying.

@@ -101,7 +101,6 @@ export function useRoom(sessionId: string, join?: () => Promise<Joined>): Room {
           media.current = null;
         }
       },
-      reconnected() {},
     }, join);
     hub.current = h;
     // The server already stopped forwarding it; stop capturing too, and say so.
