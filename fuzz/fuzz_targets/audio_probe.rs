@@ -1,14 +1,19 @@
 //! An uploaded file through what the server does with it: format detection from its first
 //! bytes, probing (format, duration, rate, channels: WAV, MP3, M4A/AAC, Ogg Opus demuxers),
 //! and for files that probe, the full decode to 16 kHz mono the transcription jobs run.
-//! Errors are fine; a panic (even one the pipeline contains), a hang, or a duration that is
-//! not a finite, non-negative number are findings.
+//! Errors are fine; a panic that escapes the pipeline, a hang, or a duration that is not a
+//! finite, non-negative number are findings. A panic the pipeline contains (an upstream
+//! demuxer's bug the server survives) is not, unless `WORKBOOK_FUZZ_STRICT=1` (see
+//! `contained_panics_are_not_findings`).
 #![no_main]
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+
+#[path = "shared/panics.rs"]
+mod panics;
 
 /// One scratch file per fuzzing process, in memory when /dev/shm exists: probing reads a path.
 fn scratch() -> &'static PathBuf {
@@ -24,7 +29,7 @@ fn scratch() -> &'static PathBuf {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: panics::contained_panics_are_not_findings(), |data: &[u8]| {
     let detected = transcribe::detect(&data[..data.len().min(transcribe::SNIFF_LEN)]);
     let path = scratch();
     std::fs::write(path, data).expect("writing the scratch file");

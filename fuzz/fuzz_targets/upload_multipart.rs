@@ -13,6 +13,9 @@ use axum::http::{Request, header};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use libfuzzer_sys::fuzz_target;
+
+#[path = "shared/panics.rs"]
+mod panics;
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 use workbook::auth::roles::Role;
@@ -69,7 +72,7 @@ fn server() -> &'static Server {
     })
 }
 
-fuzz_target!(|body: &[u8]| {
+fuzz_target!(init: panics::contained_panics_are_not_findings(), |body: &[u8]| {
     let server = server();
     let request = Request::post("/api/workbook/audio")
         .header(header::AUTHORIZATION, format!("Bearer {}", server.token))

@@ -222,7 +222,7 @@ pub async fn learners(
     let sql = "SELECT u.id AS user_id, u.name, u.email,
                       COUNT(CASE WHEN p.status = 'completed' THEN 1 END) AS completed,
                       COUNT(CASE WHEN p.status = 'in_progress' THEN 1 END) AS in_progress,
-                      COALESCE(SUM(p.time_spent_minutes), 0) AS time_spent_minutes,
+                      CAST(COALESCE(SUM(p.time_spent_minutes), 0) AS BIGINT) AS time_spent_minutes,
                       MAX(p.last_accessed_at) AS last_accessed_at
                FROM users u LEFT JOIN progress p ON p.user_id = u.id
                GROUP BY u.id, u.name, u.email

@@ -80,7 +80,8 @@ try {
   await ada.page.fill("#s-title", "Live demo");
   await ada.page.getByRole("button", { name: "Schedule" }).click();
   await ada.page.getByRole("button", { name: "Start Live demo" }).click();
-  // An invite link for guests.
+  // An invite link for guests (once the started session has moved to "Live now").
+  await ada.page.getByRole("button", { name: "Join Live demo" }).waitFor();
   await ada.page.getByText("Invite people to Live demo").click();
   await ada.page.getByRole("button", { name: "Create invite link" }).click();
   const inviteUrl = await ada.page.locator(".invite-url").inputValue();
