@@ -66,8 +66,37 @@ pub struct SfuHandle {
 }
 
 /// Starts the SFU on its own thread. Returns the handle and the event stream.
+/// The UDP socket and, with `tcp`, the ICE-TCP listener on the same port number. Port 0
+/// asks for a port free on both: the ephemeral UDP port the system picks may be taken on TCP
+/// (by any outgoing connection), so the TCP port is picked first and UDP follows it. With a
+/// fixed port, a TCP port already taken leaves ICE-TCP off with a warning; UDP still works.
+fn bind(
+    addr: SocketAddr,
+    tcp: bool,
+) -> io::Result<(std::net::UdpSocket, Option<std::net::TcpListener>)> {
+    if tcp && addr.port() == 0 {
+        for _ in 0..16 {
+            let listener = tcp::listen(addr)?;
+            let same_port = SocketAddr::new(addr.ip(), listener.local_addr()?.port());
+            if let Ok(socket) = std::net::UdpSocket::bind(same_port) {
+                return Ok((socket, Some(listener)));
+            }
+        }
+    }
+    let socket = std::net::UdpSocket::bind(addr)?;
+    let local = socket.local_addr()?;
+    let listener = match tcp.then(|| tcp::listen(local)).transpose() {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::warn!(error = %e, %local, "sfu: no ICE-TCP (cannot listen on TCP)");
+            None
+        }
+    };
+    Ok((socket, listener))
+}
+
 pub fn start(config: SfuConfig) -> io::Result<(SfuHandle, mpsc::Receiver<SfuEvent>)> {
-    let socket = std::net::UdpSocket::bind(config.bind)?;
+    let (socket, tcp) = bind(config.bind, config.tcp)?;
     socket.set_nonblocking(true)?;
     let local = socket.local_addr()?;
     let announce_ip = config.public_ip.unwrap_or(local.ip());
@@ -88,14 +117,6 @@ pub fn start(config: SfuConfig) -> io::Result<(SfuHandle, mpsc::Receiver<SfuEven
         Instant::now(),
     )
     .map_err(invalid)?;
-    // ICE-TCP on the same port number; without it (the port is taken) UDP still works.
-    let tcp = match config.tcp.then(|| tcp::listen(local)).transpose() {
-        Ok(listener) => listener,
-        Err(e) => {
-            tracing::warn!(error = %e, %local, "sfu: no ICE-TCP (cannot listen on TCP)");
-            None
-        }
-    };
     if tcp.is_some() {
         shard = shard.with_tcp(announce).map_err(invalid)?;
     }
@@ -409,5 +430,25 @@ impl SfuHandle {
     /// Closes every peer of a room (the session ended).
     pub async fn end_room(&self, room: RoomId) -> Result<(), SfuError> {
         self.call(|r| Command::EndRoom(room, r)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_zero_finds_a_port_free_for_udp_and_tcp() {
+        let (udp, tcp) = bind("127.0.0.1:0".parse().unwrap(), true).unwrap();
+        let tcp = tcp.expect("an ICE-TCP listener");
+        assert_eq!(udp.local_addr().unwrap(), tcp.local_addr().unwrap());
+    }
+
+    #[test]
+    fn a_fixed_port_taken_on_tcp_keeps_udp() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (udp, tcp) = bind(taken.local_addr().unwrap(), true).unwrap();
+        assert_eq!(udp.local_addr().unwrap(), taken.local_addr().unwrap());
+        assert!(tcp.is_none(), "no ICE-TCP where the port is taken");
     }
 }

@@ -70,7 +70,10 @@ export class Media {
     return this.negotiate(async () => {
       const existing = this.sending.get(source);
       if (existing) {
+        // A device switch: the old capture stops (its camera light goes off).
+        const previous = existing.sender.track;
         await existing.sender.replaceTrack(track);
+        if (previous && previous !== track) previous.stop();
         existing.direction = "sendonly";
         if (existing.currentDirection === "sendonly") return;
       } else {
