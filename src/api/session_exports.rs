@@ -62,10 +62,15 @@ pub async fn export(
         .map_err(ApiError::internal)?;
     let (spans, transcript) = recordings_of(&state, id).await?;
     let minutes = Minutes::from_events(&events).with_recordings(&spans, transcript);
+    let name = |extension| format!("session-{id}-minutes.{extension}");
     Ok(match query.format.unwrap_or_default() {
-        ExportFormat::Json => typed("application/json", minutes.to_json()),
-        ExportFormat::Md => typed("text/markdown; charset=utf-8", minutes.to_markdown()),
-        ExportFormat::Csv => typed("text/csv; charset=utf-8", minutes.to_csv()),
+        ExportFormat::Json => file("application/json", name("json"), minutes.to_json()),
+        ExportFormat::Md => file(
+            "text/markdown; charset=utf-8",
+            name("md"),
+            minutes.to_markdown(),
+        ),
+        ExportFormat::Csv => file("text/csv; charset=utf-8", name("csv"), minutes.to_csv()),
     })
 }
 
@@ -90,13 +95,26 @@ pub async fn attendance_report(
         .map_err(ApiError::internal)?;
     let records = attendance(&events, chrono::Duration::seconds(RECONNECT_MERGE_SECS));
     Ok(match query.format.unwrap_or_default() {
-        ExportFormat::Csv => typed("text/csv; charset=utf-8", attendance_csv(&records)),
+        ExportFormat::Csv => file(
+            "text/csv; charset=utf-8",
+            format!("session-{id}-attendance.csv"),
+            attendance_csv(&records),
+        ),
         _ => axum::Json(serde_json::json!({ "participants": records })).into_response(),
     })
 }
 
-fn typed(content_type: &'static str, body: String) -> Response {
-    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+/// A download: its type, and the file name a browser saves it as.
+fn file(content_type: &'static str, name: String, body: String) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The session's recordings and their transcripts (merged by speaker), for the minutes.

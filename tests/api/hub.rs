@@ -337,6 +337,10 @@ async fn moderation_roles_lobby_and_end(backend: Backend) {
             .unwrap()
             .starts_with("text/markdown")
     );
+    assert_eq!(
+        markdown.headers()["content-disposition"],
+        format!("attachment; filename=\"session-{id}-minutes.md\"").as_str()
+    );
 }
 
 async fn rest_end_closes_everyone(backend: Backend) {
