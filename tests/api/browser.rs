@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::audio::{SENTENCE, prerequisites, speech};
 use crate::harness::{Backend, TestApp};
-use crate::media::installed;
+use crate::media::{chromium_installed, installed, run_client};
 use crate::modules::{create_module, id_of, module_body};
 
 /// Where the end-to-end test leaves its screenshots (a CI artifact).
@@ -21,10 +21,11 @@ fn client_built() -> bool {
     installed("web/dist/index.html", "the web client (web/dist)").is_some()
 }
 
+/// Chromium with the media tests' launcher, and axe for the page checks.
 fn browser_installed() -> bool {
     let what = "the browser client end to end";
-    installed("/usr/bin/chromium", what).is_some()
-        && installed("tests/browser/node_modules/playwright-core", what).is_some()
+    chromium_installed(what)
+        && installed("tests/browser/node_modules/@axe-core/playwright", what).is_some()
 }
 
 /// An account called `name` (`name@example.com`, password `password123`) with `role`: its
@@ -48,26 +49,16 @@ async fn named_user(app: &TestApp, name: &str, role: &str) -> (String, String) {
 /// Runs `node tests/browser/<script> <config>`; its last stdout line is its findings.
 async fn run_browser(script: &str, config: &serde_json::Value) -> serde_json::Value {
     std::fs::create_dir_all(ARTIFACTS).unwrap();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/browser")
-        .join(script);
-    let run = tokio::process::Command::new("node")
-        .arg(path)
-        .arg(config.to_string())
-        .kill_on_drop(true)
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(240), run)
-        .await
-        .expect("the browser test finishes within 4 minutes")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "{script} failed:\n{stdout}\n{stderr}"
-    );
-    let findings = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let config = config.to_string();
+    let limit = Duration::from_secs(240);
+    let findings = run_client(
+        Path::new("node"),
+        "tests/browser",
+        script,
+        &[&config],
+        limit,
+    )
+    .await;
     eprintln!("{script}: {findings}");
     findings
 }

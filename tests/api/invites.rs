@@ -28,6 +28,16 @@ async fn invite(app: &TestApp, host: &str, session: &str, body: Value) -> Value 
     created
 }
 
+/// `POST /invites/accept` of `invite` as the account `token`.
+async fn accept(app: &TestApp, token: &str, invite: &Value) -> (StatusCode, Value) {
+    app.post(
+        "/api/workbook/invites/accept",
+        Some(token),
+        json!({"token": invite["token"]}),
+    )
+    .await
+}
+
 async fn as_guest(app: &TestApp, token: &str, name: &str) -> (StatusCode, Value) {
     app.post(
         "/api/workbook/invites/guest",
@@ -187,35 +197,17 @@ async fn an_invite_only_session_admits_invited_accounts_only(backend: Backend) {
         json!({"role": "presenter", "maxUses": 1}),
     )
     .await;
-    let (status, accepted) = app
-        .post(
-            "/api/workbook/invites/accept",
-            Some(&ann),
-            json!({"token": created["token"]}),
-        )
-        .await;
+    let (status, accepted) = accept(&app, &ann, &created).await;
     assert_eq!(status, StatusCode::OK, "{accepted}");
     assert_eq!(accepted["sessionId"], session.as_str());
     // Accepting again takes no second use.
-    let (status, _) = app
-        .post(
-            "/api/workbook/invites/accept",
-            Some(&ann),
-            json!({"token": created["token"]}),
-        )
-        .await;
+    let (status, _) = accept(&app, &ann, &created).await;
     assert_eq!(status, StatusCode::OK);
     let joined = join(&app, &session, &ann).await;
     assert_eq!(joined["role"], "presenter", "the invite's role");
 
     // The one use is spent: Bob stays out.
-    let (status, body) = app
-        .post(
-            "/api/workbook/invites/accept",
-            Some(&bob),
-            json!({"token": created["token"]}),
-        )
-        .await;
+    let (status, body) = accept(&app, &bob, &created).await;
     assert_eq!(status, StatusCode::GONE, "{body}");
     let (status, _) = app.post(&path, Some(&bob), json!({})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

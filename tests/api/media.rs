@@ -32,24 +32,41 @@ pub(crate) fn installed(path: &str, what: &str) -> Option<PathBuf> {
 }
 
 /// Whether headless Chromium and playwright-core are installed (see [`installed`]).
-fn chromium_installed(what: &str) -> bool {
+pub(crate) fn chromium_installed(what: &str) -> bool {
     let browser = installed("/usr/bin/chromium", what).is_some();
     browser && installed("tests/media/node_modules/playwright-core", what).is_some()
 }
 
 /// Runs `program tests/media/<script> args`; its last stdout line is JSON.
 pub(crate) async fn run_script(program: &Path, script: &str, args: &[&str]) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/media")
-        .join(script);
+    run_client(
+        program,
+        "tests/media",
+        script,
+        args,
+        Duration::from_secs(90),
+    )
+    .await
+}
+
+/// Runs `program <dir>/<script> args` (`dir` relative to the workspace) within `limit`;
+/// fails the test unless it exits 0 with a JSON last line of stdout, which it returns.
+pub(crate) async fn run_client(
+    program: &Path,
+    dir: &str,
+    script: &str,
+    args: &[&str],
+    limit: Duration,
+) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(script);
     let run = tokio::process::Command::new(program)
         .arg(path)
         .args(args)
         .kill_on_drop(true)
         .output();
-    let output = tokio::time::timeout(Duration::from_secs(90), run)
+    let output = tokio::time::timeout(limit, run)
         .await
-        .expect("the peers finish within 90 s")
+        .unwrap_or_else(|_| panic!("{script} finishes within {limit:?}"))
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -1,31 +1,12 @@
-// What the browser tests share: Debian's Chromium with the flags TESTING.md lists, a person
+// What the browser tests share: Debian's Chromium (tests/media/chromium.mjs), a person
 // per browser context that fails the test on any page error, axe, screenshots, polling.
 import { AxeBuilder } from "@axe-core/playwright";
-import { chromium } from "playwright-core";
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 360, height: 740 };
 
-/** Headless Chromium with fake camera, microphone and screen, and loopback WebRTC; with
- *  `microphoneWav`, every fake microphone plays that file. */
-export function launch(microphoneWav) {
-  return chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless=new",
-      "--no-sandbox",
-      "--use-fake-device-for-media-stream",
-      "--use-fake-ui-for-media-stream",
-      "--allow-loopback-in-peer-connection",
-      "--disable-features=WebRtcHideLocalIpsWithMdns",
-      "--autoplay-policy=no-user-gesture-required",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      ...(microphoneWav ? [`--use-file-for-fake-audio-capture=${microphoneWav}`] : []),
-    ],
-  });
-}
+/** Chromium as every browser test launches it (flags in one place, for the media tests too). */
+export { launch } from "../media/chromium.mjs";
 
 export function check(ok, what) {
   if (!ok) throw new Error(`expected: ${what}`);

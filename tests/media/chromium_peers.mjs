@@ -10,28 +10,13 @@
 //   node chromium_peers.mjs BASE_URL SESSION HOST_TOKEN ANN_TOKEN BOB_TOKEN CAROL_TOKEN
 
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const [base, session, ...tokens] = process.argv.slice(2);
 const client = fileURLToPath(new URL("chromium_client.js", import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// TESTING.md: loopback candidates need --allow-loopback-in-peer-connection; the fake UI
-// grants getUserMedia and picks a fake screen for getDisplayMedia.
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--headless=new",
-    "--no-sandbox",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-  ],
-});
+const browser = await launch();
 
 /** A page of its own for one participant, joined and welcomed; returns [page, id]. */
 async function open(name, token) {

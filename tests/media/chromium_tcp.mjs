@@ -7,24 +7,13 @@
 //   node chromium_tcp.mjs BASE_URL SESSION HOST_TOKEN ANN_TOKEN
 
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const [base, session, hostToken, annToken] = process.argv.slice(2);
 const client = fileURLToPath(new URL("chromium_client.js", import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: [
-    "--headless=new",
-    "--no-sandbox",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--no-first-run",
-  ],
-});
+const browser = await launch();
 
 async function open(name, token) {
   const page = await (await browser.newContext()).newPage();

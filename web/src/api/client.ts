@@ -73,22 +73,32 @@ export interface RequestOptions {
 }
 
 export async function api<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-  let res = await send(method, path, options);
-  if (res.status === 401 && !path.startsWith("/api/workbook/auth/") && (await refreshAccess())) {
-    res = await send(method, path, options);
-  }
-  if (res.status === 401 && !path.startsWith("/api/workbook/auth/")) {
-    accessToken = null;
-    signedOutListeners.forEach((listener) => listener());
-  }
+  const res = await authorized(path, (token) => send(method, path, options, token));
   if (!res.ok) throw await errorOf(res);
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
 
-function send(method: string, path: string, options: RequestOptions): Promise<Response> {
+/**
+ * The one place a request renews its login: `send` makes the request with the access token
+ * it is given; a 401 trades the refresh cookie for a new token and sends once more, and a
+ * 401 after that signs the browser out. JSON calls, downloads and uploads all go through it.
+ */
+export async function authorized(path: string, send: (token: string | null) => Promise<Response>): Promise<Response> {
+  let res = await send(accessToken);
+  // The auth routes answer 401 for wrong credentials: nothing to renew there.
+  if (res.status !== 401 || path.startsWith("/api/workbook/auth/")) return res;
+  if (await refreshAccess()) res = await send(accessToken);
+  if (res.status === 401) {
+    accessToken = null;
+    signedOutListeners.forEach((listener) => listener());
+  }
+  return res;
+}
+
+function send(method: string, path: string, options: RequestOptions, token: string | null): Promise<Response> {
   const headers: Record<string, string> = {};
-  if (accessToken) headers.authorization = `Bearer ${accessToken}`;
+  if (token) headers.authorization = `Bearer ${token}`;
   let body: BodyInit | undefined;
   if (options.form) {
     body = options.form;

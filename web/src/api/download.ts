@@ -1,9 +1,8 @@
-import { currentAccessToken, errorOf, refreshAccess } from "./client";
+import { authorized, errorOf } from "./client";
 
 /** Fetches an authorized file (an export, a recording) and hands it to the browser as a download. */
 export async function download(path: string, fallbackName: string) {
-  let res = await get(path);
-  if (res.status === 401 && (await refreshAccess())) res = await get(path);
+  const res = await authorized(path, (token) => fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} }));
   if (!res.ok) throw await errorOf(res);
   const name = /filename="?([^";]+)"?/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? fallbackName;
   const url = URL.createObjectURL(await res.blob());
@@ -13,9 +12,3 @@ export async function download(path: string, fallbackName: string) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
-
-function get(path: string): Promise<Response> {
-  const token = currentAccessToken();
-  return fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-}
-

@@ -1,21 +1,19 @@
-import { currentAccessToken, errorOf, refreshAccess } from "./client";
+import { authorized, errorOf } from "./client";
 
 /**
  * A multipart POST that reports upload progress (0–1). `fetch` cannot report the progress of
  * a request body, so this one call uses XMLHttpRequest.
  */
 export async function upload<T>(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
-  let res = await send(path, form, onProgress);
-  if (res.status === 401 && (await refreshAccess())) res = await send(path, form, onProgress);
+  const res = await authorized(path, (token) => send(path, form, onProgress, token));
   if (!res.ok) throw await errorOf(res);
   return (await res.json()) as T;
 }
 
-function send(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<Response> {
+function send(path: string, form: FormData, onProgress: (fraction: number) => void, token: string | null): Promise<Response> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", path);
-    const token = currentAccessToken();
     if (token) xhr.setRequestHeader("authorization", `Bearer ${token}`);
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
     xhr.onload = () => {

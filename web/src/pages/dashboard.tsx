@@ -1,3 +1,4 @@
+import type { ComponentChildren } from "preact";
 import { lazy, Suspense } from "preact/compat";
 import { api } from "../api/client";
 import type { ModuleStats } from "../api/types";
@@ -81,32 +82,14 @@ function Engagement() {
               { label: "Questions", values: value.map((v) => v.questions), color: "#6a4c93" },
             ]}
           />
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Session</th>
-                <th scope="col">Attendance</th>
-                <th scope="col">Chat</th>
-                <th scope="col">Votes</th>
-                <th scope="col">Questions</th>
-                <th scope="col">Hands</th>
-              </tr>
-            </thead>
-            <tbody>
-              {value.map((v, i) => (
-                <tr key={i}>
-                  <td>{i + 1}</td>
-                  <th scope="row">{v.title}</th>
-                  <td>{v.attendance}</td>
-                  <td>{v.chat}</td>
-                  <td>{v.votes}</td>
-                  <td>{v.questions}</td>
-                  <td>{v.hands}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Figures
+            head={["#", "Session", "Attendance", "Chat", "Votes", "Questions", "Hands"]}
+            rowHeader={1}
+            rows={value.map((v, i) => ({
+              key: String(i),
+              cells: [i + 1, v.title, v.attendance, v.chat, v.votes, v.questions, v.hands],
+            }))}
+          />
         </>
       )}
     </section>
@@ -135,28 +118,13 @@ function Completion() {
         />
       )}
       {stats.value && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Module</th>
-              <th scope="col">Learners</th>
-              <th scope="col">Started</th>
-              <th scope="col">Completed</th>
-              <th scope="col">Average</th>
-            </tr>
-          </thead>
-          <tbody>
-            {stats.value.modules.map((m) => (
-              <tr key={m.moduleId}>
-                <th scope="row">{m.title}</th>
-                <td>{m.learners}</td>
-                <td>{m.started}</td>
-                <td>{m.completed}</td>
-                <td>{Math.round(m.averagePercent)} %</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Figures
+          head={["Module", "Learners", "Started", "Completed", "Average"]}
+          rows={stats.value.modules.map((m) => ({
+            key: m.moduleId,
+            cells: [m.title, m.learners, m.started, m.completed, `${Math.round(m.averagePercent)} %`],
+          }))}
+        />
       )}
     </section>
   );
@@ -169,32 +137,56 @@ function Learners() {
       <h2 id="learners-heading">Each learner</h2>
       <ErrorBanner error={error} />
       {value && (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Learner</th>
-              <th scope="col">Completed</th>
-              <th scope="col">In progress</th>
-              <th scope="col">Minutes</th>
-              <th scope="col">Last active</th>
-            </tr>
-          </thead>
-          <tbody>
-            {value.learners.map((l) => (
-              <tr key={l.userId}>
-                <th scope="row">
-                  {l.name} <span class="meta">{l.email}</span>
-                </th>
-                <td>{l.completed}</td>
-                <td>{l.inProgress}</td>
-                <td>{l.timeSpentMinutes}</td>
-                <td>{l.lastAccessedAt ? new Date(l.lastAccessedAt).toLocaleString() : "never"}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Figures
+          head={["Learner", "Completed", "In progress", "Minutes", "Last active"]}
+          rows={value.learners.map((l) => ({
+            key: l.userId,
+            cells: [
+              <>
+                {l.name} <span class="meta">{l.email}</span>
+              </>,
+              l.completed,
+              l.inProgress,
+              l.timeSpentMinutes,
+              l.lastAccessedAt ? new Date(l.lastAccessedAt).toLocaleString() : "never",
+            ],
+          }))}
+        />
       )}
     </section>
+  );
+}
+
+/** A table of figures; the cell at `rowHeader` names its row (for screen readers). */
+function Figures(props: { head: string[]; rows: { key: string; cells: ComponentChildren[] }[]; rowHeader?: number }) {
+  const header = props.rowHeader ?? 0;
+  return (
+    <table>
+      <thead>
+        <tr>
+          {props.head.map((name) => (
+            <th scope="col" key={name}>
+              {name}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((row) => (
+          <tr key={row.key}>
+            {row.cells.map((cell, i) =>
+              i === header ? (
+                <th scope="row" key={i}>
+                  {cell}
+                </th>
+              ) : (
+                <td key={i}>{cell}</td>
+              ),
+            )}
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

@@ -7,6 +7,7 @@ import { Collab, type LinkState } from "../notes/collab";
 import { patchNoteDetails } from "../notes/patch";
 import { ErrorBanner, Loading, Notice } from "../ui/feedback";
 import { Field } from "../ui/form";
+import { useAction } from "../ui/useaction";
 import { useLoad } from "../ui/useload";
 
 const LINK_TEXT: Record<LinkState, string> = {
@@ -162,17 +163,7 @@ function ExportButtons({ note }: { note: Note }) {
 
 function SharePanel({ note, onChanged }: { note: Note; onChanged: () => void }) {
   const shares = useLoad(() => api<{ shares: Share[] }>("GET", `/api/workbook/notes/${note.id}/shares`), [note.id, note.isPrivate]);
-  const [error, setError] = useState<unknown>(null);
-
-  async function act(action: () => Promise<unknown>) {
-    try {
-      await action();
-      setError(null);
-      await shares.reload();
-    } catch (err) {
-      setError(err);
-    }
-  }
+  const { error, act } = useAction(shares.reload);
 
   async function setPrivate(isPrivate: boolean) {
     await act(() => patchNoteDetails(note.id, { isPrivate }));

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { Link, useSearch } from "wouter-preact";
 import { api } from "../api/client";
 import { ErrorBanner, Loading, ProgressBar } from "../ui/feedback";
+import { useAction } from "../ui/useaction";
 import { useLoad } from "../ui/useload";
 import { formatDuration } from "./audio";
 
@@ -32,18 +33,8 @@ interface Transcript {
 export function RecordingsPage({ id }: { id: string }) {
   const params = new URLSearchParams(useSearch());
   const list = useLoad(() => api<{ recordings: SessionRecording[] }>("GET", `/api/workbook/sessions/${id}/recordings`), [id]);
-  const [error, setError] = useState<unknown>(null);
+  const { error, act } = useAction(list.reload);
   const chosen = params.get("recording");
-
-  async function act(action: () => Promise<unknown>) {
-    try {
-      await action();
-      setError(null);
-      await list.reload();
-    } catch (err) {
-      setError(err);
-    }
-  }
 
   const recordings = list.value?.recordings;
   return (

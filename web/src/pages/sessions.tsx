@@ -5,6 +5,7 @@ import { download } from "../api/download";
 import { useSession } from "../session";
 import { ErrorBanner, Loading } from "../ui/feedback";
 import { Field } from "../ui/form";
+import { useAction } from "../ui/useaction";
 import { useLoad } from "../ui/useload";
 
 export interface LiveSession {
@@ -24,18 +25,8 @@ export function SessionsPage() {
   const live = useLoad(() => api<{ sessions: LiveSession[] }>("GET", "/api/workbook/sessions?status=live&limit=50"), []);
   const upcoming = useLoad(() => api<{ sessions: LiveSession[] }>("GET", "/api/workbook/sessions?status=upcoming&limit=50"), []);
   const past = useLoad(() => api<{ sessions: LiveSession[] }>("GET", "/api/workbook/sessions?status=past&limit=20"), []);
-  const [error, setError] = useState<unknown>(null);
+  const { error, setError, act } = useAction(() => Promise.all([live.reload(), upcoming.reload(), past.reload()]));
   const [, navigate] = useLocation();
-
-  async function act(action: () => Promise<unknown>) {
-    try {
-      await action();
-      setError(null);
-      await Promise.all([live.reload(), upcoming.reload(), past.reload()]);
-    } catch (err) {
-      setError(err);
-    }
-  }
 
   async function schedule(e: Event) {
     e.preventDefault();
